@@ -1,0 +1,18 @@
+from django.urls import include, path
+
+from patron.api import api
+from patron.web import views as web_views
+
+urlpatterns = [
+    path("", include("patron.web.urls")),
+    path("", include("patron.accounts.urls")),
+    path("customers/", include("patron.customers.urls")),
+    path("audit/", include("patron.core.urls")),
+    path("api/v1/", api.urls),
+    path("healthz", web_views.healthz, name="healthz"),
+]
+
+handler400 = "patron.web.views.bad_request"
+handler403 = "patron.web.views.forbidden"
+handler404 = "patron.web.views.not_found"
+handler500 = "patron.web.views.server_error"

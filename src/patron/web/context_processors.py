@@ -1,0 +1,65 @@
+"""What the base layout needs on every page: navigation, languages, direction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from patron import __version__
+
+# Every section of the product, in menu order. A section appears once its app exists
+# (url name resolvable); unbuilt ones stay hidden rather than leading to an empty page.
+SECTIONS = [
+    ("customers", _("Customers"), "customers:list", "people"),
+    ("timeline", _("Timeline"), "interactions:timeline", "clock-history"),
+    ("sales", _("Sales"), "sales:board", "kanban"),
+    ("service", _("Service"), "service:queue", "life-preserver"),
+    ("feedback", _("Feedback"), "feedback:surveys", "chat-heart"),
+    ("campaigns", _("Campaigns"), "campaigns:list", "megaphone"),
+    ("analytics", _("Analytics"), "analytics:overview", "graph-up"),
+]
+
+
+def _url_or_none(name: str) -> str | None:
+    from django.urls import NoReverseMatch
+
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return None
+
+
+def navigation(request: HttpRequest) -> list[dict[str, Any]]:
+    items = []
+    for key, label, url_name, icon in SECTIONS:
+        url = _url_or_none(url_name)
+        if url is not None:
+            active = request.path.startswith(url)
+            items.append({"key": key, "label": label, "url": url, "icon": icon, "active": active})
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.role == "admin":
+        url = reverse("accounts:user_list")
+        items.append({"key": "admin", "label": _("Admin"), "url": url, "icon": "gear",
+                      "active": request.path.startswith("/manage/")})
+    return items
+
+
+def shell(request: HttpRequest) -> dict[str, Any]:
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    user = getattr(request, "user", None)
+    signed_in = user is not None and user.is_authenticated
+    return {
+        "nav_items": navigation(request) if signed_in else [],
+        "languages": [
+            {"code": code, "name": translation.get_language_info(code)["name_local"]}
+            for code, _name in settings.LANGUAGES
+        ],
+        "current_language": language,
+        "is_rtl": translation.get_language_bidi(),
+        "patron_version": __version__,
+    }
