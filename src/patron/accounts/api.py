@@ -1,6 +1,5 @@
 """REST endpoints for the signed-in user, users, teams and API tokens."""
 
-from __future__ import annotations
 
 import datetime as dt
 from typing import Any, Literal

@@ -1,6 +1,5 @@
 """REST endpoints of the platform itself: the audit trail of a record."""
 
-from __future__ import annotations
 
 import datetime as dt
 from typing import Any

@@ -1,6 +1,5 @@
 """REST endpoints for customers. Thin: they call selectors and services."""
 
-from __future__ import annotations
 
 import datetime as dt
 from typing import Any, Literal
