@@ -5,7 +5,7 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from patron.accounts import selectors, services
@@ -124,7 +124,7 @@ def user_create(request: HttpRequest, payload: UserIn) -> Any:
         full_name=payload.full_name,
         teams=_teams(payload.team_ids),
     )
-    return 201, selectors.user_get(user_id=user.pk)
+    return Status(201, selectors.user_get(user_id=user.pk))
 
 
 @router.get("/users/{user_id}", response={200: UserOut, **ERRORS}, summary="Get a user (admins)")
@@ -157,7 +157,7 @@ def team_create(request: HttpRequest, payload: TeamIn) -> Any:
     team = services.team_create(
         actor=request.user, name=payload.name, description=payload.description
     )
-    return 201, team
+    return Status(201, team)
 
 
 @router.patch(
@@ -175,7 +175,7 @@ def team_update(request: HttpRequest, team_id: int, payload: TeamIn) -> Any:
 def team_delete(request: HttpRequest, team_id: int) -> Any:
     services.require_admin(request.user)
     services.team_delete(actor=request.user, team=selectors.team_get(team_id=team_id))
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/tokens", response=list[TokenOut], summary="My API tokens")
@@ -186,10 +186,10 @@ def token_list(request: HttpRequest) -> Any:
 @router.post("/tokens", response={201: TokenCreated, **WRITE_ERRORS}, summary="Create an API token")
 def token_create(request: HttpRequest, payload: TokenIn) -> Any:
     token, raw = services.token_create(actor=request.user, user=request.user, name=payload.name)
-    return 201, {**TokenOut.from_orm(token).model_dump(), "token": raw}
+    return Status(201, {**TokenOut.from_orm(token).model_dump(), "token": raw})
 
 
 @router.delete("/tokens/{token_id}", response={204: None, **ERRORS}, summary="Revoke an API token")
 def token_revoke(request: HttpRequest, token_id: int) -> Any:
     services.token_revoke(actor=request.user, token_id=token_id)
-    return 204, None
+    return Status(204, None)

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from patron.accounts.models import Team, User
@@ -121,8 +121,11 @@ def customer_list(request: HttpRequest, filters: Query[CustomerFilters]) -> Any:
 
 @router.post("", response={201: CustomerOut, **WRITE_ERRORS}, summary="Create a customer")
 def customer_create(request: HttpRequest, payload: CustomerIn) -> Any:
-    fields = _relations(payload.model_dump())
-    return 201, services.customer_create(actor=request.user, **fields)
+    # Unset owner/team fall back to the service's defaults (you, your team).
+    data = payload.model_dump(exclude={"owner_id", "team_id"})
+    data |= payload.model_dump(include={"owner_id", "team_id"}, exclude_unset=True)
+    fields = _relations(data)
+    return Status(201, services.customer_create(actor=request.user, **fields))
 
 
 @router.get("/{customer_id}", response={200: CustomerOut, **ERRORS}, summary="Get a customer")
@@ -155,5 +158,5 @@ def customer_update(
 def customer_delete(request: HttpRequest, customer_id: int) -> Any:
     customer = selectors.customer_get(viewer=request.user, customer_id=customer_id)
     services.customer_delete(actor=request.user, customer=customer)
-    return 204, None
+    return Status(204, None)
 

@@ -62,6 +62,14 @@ def _validate(customer: Customer) -> None:
         raise ValidationFailed(first, details=errors)
 
 
+def _keep_in_sight(actor: User, customer: Customer) -> None:
+    """An agent may not save a record into a state where they can no longer see it."""
+    if visibility.sees_everything(actor) or visibility.can_read(actor, customer):
+        return
+    message = _("Keep one of your teams, or yourself as owner: otherwise you lose access.")
+    raise ValidationFailed(message, details={"team": [message]})
+
+
 def _default_team(actor: User) -> Any:
     # An agent's new record lands in their (first) team so that they can still see it.
     return actor.teams.order_by("name").first()
@@ -81,6 +89,7 @@ def customer_create(*, actor: User, **fields: Any) -> Customer:
     if "team" not in fields:
         customer.team = _default_team(actor)
     _validate(customer)
+    _keep_in_sight(actor, customer)
     customer.display_name = customer.compute_display_name()
     customer.save()
     audit_create(actor=actor, instance=customer)
@@ -112,6 +121,7 @@ def customer_update(
     for name, value in fields.items():
         setattr(current, name, value)
     _validate(current)
+    _keep_in_sight(actor, current)
     current.display_name = current.compute_display_name()
     if snapshot(current) == before:
         return current

@@ -72,7 +72,8 @@ def _save(request: HttpRequest, form: CustomerForm, customer: object | None) -> 
 @login_required
 def customer_create(request: HttpRequest) -> HttpResponse:
     visibility.require_create(request.user)
-    form = CustomerForm(request.POST or None, initial={"owner": request.user})
+    initial = {"owner": request.user, "team": request.user.teams.order_by("name").first()}
+    form = CustomerForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         customer = _save(request, form, None)
         if customer is not None:

@@ -18,6 +18,7 @@
     },
     options: {
       maintainAspectRatio: false,
+      animation: false,
       locale: document.documentElement.lang,
       plugins: { legend: { position: rtl ? "left" : "right", rtl: rtl, textDirection: rtl ? "rtl" : "ltr" } },
     },
