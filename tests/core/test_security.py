@@ -54,6 +54,7 @@ def test_sqlite_runs_in_wal_mode(db):
 
 def test_wal_mode_on_the_file_database(tmp_path):
     env = production_env(tmp_path)
+    env.pop("DATABASE_URL", None)  # this is about the embedded SQLite database
     code = ("from django.db import connection; c = connection.cursor(); "
             "c.execute('PRAGMA journal_mode'); print(c.fetchone()[0])")
     assert run_patron("manage", "shell", "-c", code, env=env).stdout.strip().splitlines()[-1] == "wal"
