@@ -8,7 +8,7 @@ os.environ["PATRON_HTTPS"] = "0"
 os.environ["PATRON_MANIFEST_STATIC"] = "0"
 os.environ["PATRON_JOBS_IMMEDIATE"] = "1"
 
-from patron.settings import *  # noqa: E402, F403
+from patron.settings import *  # noqa: F403
 
 # Still argon2, with cheap parameters: the suite creates many users.
 PASSWORD_HASHERS = ["tests.hashers.CheapArgon2PasswordHasher"]

@@ -48,7 +48,7 @@ def test_createuser_refuses_bad_input_clearly():
     call("createuser", "b@example.com")
     with pytest.raises(CommandError, match="already exists"):
         call("createuser", "B@example.com")
-    with pytest.raises(CommandError, match="entirely numeric|too short|too common"):
+    with pytest.raises(CommandError, match=r"entirely numeric|too short|too common"):
         call("createuser", "c@example.com", "--password-stdin", stdin="1234\n")
 
 
@@ -91,8 +91,15 @@ def patron_env(tmp_path):
 
 
 def patron(*args, env, stdin=None):
-    return subprocess.run([sys.executable, "-m", "patron", *args], env=env, input=stdin,
-                          capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "patron", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def test_the_real_command_end_to_end(tmp_path):

@@ -27,15 +27,28 @@ def get(url):
 def served(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PATRON_", "DJANGO_"))}
     env.pop("DATABASE_URL", None)
-    env |= {"PATRON_DATA_DIR": str(tmp_path), "PATRON_HTTPS": "0",
-            "PATRON_ADMIN_EMAIL": "boss@example.com", "PATRON_ADMIN_PASSWORD": "a long passphrase 9"}
-    setup = subprocess.run([sys.executable, "-m", "patron", "setup", "--customers", "40"],
-                           env=env, capture_output=True, text=True, timeout=300, check=False)
+    env |= {
+        "PATRON_DATA_DIR": str(tmp_path),
+        "PATRON_HTTPS": "0",
+        "PATRON_ADMIN_EMAIL": "boss@example.com",
+        "PATRON_ADMIN_PASSWORD": "a long passphrase 9",
+    }
+    setup = subprocess.run(
+        [sys.executable, "-m", "patron", "setup", "--customers", "40"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert setup.returncode == 0, setup.stderr
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "patron", "serve", "--port", str(port), "--workers", "1"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
@@ -72,6 +85,12 @@ def test_one_command_serves_the_app_and_runs_jobs(served):
     css = page.split('href="/static/patron/css/')[1].split('"')[0]
     assert get(f"{base}/static/patron/css/{css}")[0] == 200  # static files, hashed names
     # A second setup is a no-op: no second admin, no second demo load.
-    again = subprocess.run([sys.executable, "-m", "patron", "setup"], env=env,
-                           capture_output=True, text=True, timeout=120, check=False)
+    again = subprocess.run(
+        [sys.executable, "-m", "patron", "setup"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert again.returncode == 0 and "password" not in again.stdout

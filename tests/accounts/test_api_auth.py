@@ -59,13 +59,21 @@ def test_admin_manages_users_and_teams(api_for, admin):
     api = api_for(admin)
     team = api.post("/api/v1/teams", {"name": "Gyumri", "description": "north"})
     assert team.status_code == 201
-    user = api.post("/api/v1/users", {"email": "Lilit@Example.com", "password": "a long passphrase 1",
-                                      "role": "agent", "team_ids": [team.json()["id"]]})
+    user = api.post(
+        "/api/v1/users",
+        {
+            "email": "Lilit@Example.com",
+            "password": "a long passphrase 1",
+            "role": "agent",
+            "team_ids": [team.json()["id"]],
+        },
+    )
     assert user.status_code == 201, user.content
     assert user.json()["email"] == "lilit@example.com"
     assert [t["name"] for t in user.json()["teams"]] == ["Gyumri"]
-    duplicate = api.post("/api/v1/users", {"email": "lilit@example.com",
-                                           "password": "a long passphrase 1"})
+    duplicate = api.post(
+        "/api/v1/users", {"email": "lilit@example.com", "password": "a long passphrase 1"}
+    )
     error = assert_error_shape(duplicate, 422, "validation_failed")
     assert "email" in error["details"]
     weak = api.post("/api/v1/users", {"email": "weak@example.com", "password": "123"})
@@ -79,8 +87,12 @@ def test_error_shape_for_bad_input(api_for, agent):
     wrong_type = api.post("/api/v1/customers", {"kind": "spaceship"})
     error = assert_error_shape(wrong_type, 422, "invalid_input")
     assert error["details"][0]["field"] == "kind"
-    broken = api.client.post("/api/v1/customers", data="{not json", content_type="application/json",
-                             HTTP_AUTHORIZATION=f"Bearer {api.token}")
+    broken = api.client.post(
+        "/api/v1/customers",
+        data="{not json",
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {api.token}",
+    )
     assert_error_shape(broken, 400)
     assert_error_shape(api.get("/api/v1/customers/not-a-number"), 422)
     assert_error_shape(api.get("/api/v1/no-such-endpoint"), 404)

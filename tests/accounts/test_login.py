@@ -53,12 +53,14 @@ def test_success_clears_earlier_failures(client, agent, settings):
 
 
 def test_next_must_stay_on_site(client, agent):
-    response = client.post("/login/?next=https://evil.example/", {"email": agent.email,
-                                                                  "password": PASSWORD})
+    response = client.post(
+        "/login/?next=https://evil.example/", {"email": agent.email, "password": PASSWORD}
+    )
     assert response["Location"] == "/"
     response = client.post("/logout/")
-    response = client.post("/login/", {"email": agent.email, "password": PASSWORD,
-                                       "next": "/customers/"})
+    response = client.post(
+        "/login/", {"email": agent.email, "password": PASSWORD, "next": "/customers/"}
+    )
     assert response["Location"] == "/customers/"
 
 
@@ -75,17 +77,25 @@ def test_production_hasher_is_argon2():
 
 def test_password_change(client, agent):
     client.force_login(agent)
-    response = client.post("/account/password/", {
-        "old_password": "wrong", "new_password1": "x", "new_password2": "y"})
+    response = client.post(
+        "/account/password/", {"old_password": "wrong", "new_password1": "x", "new_password2": "y"}
+    )
     assert response.status_code == 200
     page = response.content.decode()
     assert "current password is not correct" in page
-    response = client.post("/account/password/", {
-        "old_password": PASSWORD, "new_password1": "12345678901", "new_password2": "12345678901"})
+    response = client.post(
+        "/account/password/",
+        {"old_password": PASSWORD, "new_password1": "12345678901", "new_password2": "12345678901"},
+    )
     assert "entirely numeric" in response.content.decode()
-    response = client.post("/account/password/", {
-        "old_password": PASSWORD, "new_password1": "a brand new phrase", "new_password2":
-        "a brand new phrase"})
+    response = client.post(
+        "/account/password/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a brand new phrase",
+            "new_password2": "a brand new phrase",
+        },
+    )
     assert response.status_code == 302
     agent.refresh_from_db()
     assert agent.check_password("a brand new phrase")

@@ -6,8 +6,9 @@ from patron.customers import services
 
 def entries_for(customer_id):
     return list(
-        AuditEntry.objects.filter(target_type="customers.customer", target_id=str(customer_id))
-        .order_by("at", "id")
+        AuditEntry.objects.filter(
+            target_type="customers.customer", target_id=str(customer_id)
+        ).order_by("at", "id")
     )
 
 

@@ -24,7 +24,9 @@ def test_languages_are_the_six():
     assert [code for code, _ in settings.LANGUAGES] == ["en", "he", "ar", "hy", "ka", "ms"]
 
 
-@pytest.mark.skipif(shutil.which("xgettext") is None, reason="needs gettext (make test installs it)")
+@pytest.mark.skipif(
+    shutil.which("xgettext") is None, reason="needs gettext (make test installs it)"
+)
 def test_every_ui_string_is_translated_in_every_language(tmp_path, monkeypatch):
     """Extract the strings from the code as it is now and merge them into copies of the
     catalogues: any string without a translation, or one left fuzzy, fails the test."""
@@ -58,8 +60,12 @@ def test_catalogues_compile_and_are_used(tmp_path):
 def test_catalogues_pass_msgfmt_check():
     for code in TRANSLATED:
         po = PACKAGE / "locale" / code / "LC_MESSAGES" / "django.po"
-        result = subprocess.run(["msgfmt", "--check", "-o", "/dev/null", str(po)],
-                                capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            ["msgfmt", "--check", "-o", "/dev/null", str(po)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert result.returncode == 0, result.stderr
 
 
@@ -83,8 +89,9 @@ def test_numbers_and_dates_follow_the_locale():
 
 
 def test_datetimes_are_shown_in_the_users_time_zone():
-    from django.utils import timezone
     import zoneinfo
+
+    from django.utils import timezone
 
     moment = dt.datetime(2026, 1, 1, 22, 30, tzinfo=dt.UTC)
     with timezone.override(zoneinfo.ZoneInfo("Asia/Yerevan")):
@@ -104,7 +111,16 @@ def test_rtl_pages_use_the_rtl_stylesheet(client, agent):
 
 def test_app_css_uses_logical_properties_only():
     css = (PACKAGE / "web" / "static" / "patron" / "css" / "app.css").read_text()
-    for physical in ("margin-left", "margin-right", "padding-left", "padding-right",
-                     "text-align: left", "text-align: right", "border-left", "border-right",
-                     " left:", " right:"):
+    for physical in (
+        "margin-left",
+        "margin-right",
+        "padding-left",
+        "padding-right",
+        "text-align: left",
+        "text-align: right",
+        "border-left",
+        "border-right",
+        " left:",
+        " right:",
+    ):
         assert physical not in css, physical

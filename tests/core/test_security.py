@@ -8,8 +8,15 @@ from patron.core.sanitize import clean_html
 
 
 def run_patron(*args, env=None, **kwargs):
-    return subprocess.run([sys.executable, "-m", "patron", *args], capture_output=True,
-                          text=True, env=env, timeout=120, check=False, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "patron", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+        **kwargs,
+    )
 
 
 def production_env(tmp_path):
@@ -19,7 +26,9 @@ def production_env(tmp_path):
 
 
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
-    result = run_patron("check", "--deploy", "--fail-level", "WARNING", env=production_env(tmp_path))
+    result = run_patron(
+        "check", "--deploy", "--fail-level", "WARNING", env=production_env(tmp_path)
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
@@ -39,7 +48,10 @@ def test_secret_key_is_generated_once_and_kept(tmp_path):
     second = run_patron("manage", "shell", "-c", code, env=env).stdout.strip().splitlines()[-1]
     assert first and first == second and len(first) >= 50
     env["PATRON_SECRET_KEY"] = "from-the-environment-" + "x" * 40
-    assert run_patron("manage", "shell", "-c", code, env=env).stdout.strip().splitlines()[-1] == env["PATRON_SECRET_KEY"]
+    assert (
+        run_patron("manage", "shell", "-c", code, env=env).stdout.strip().splitlines()[-1]
+        == env["PATRON_SECRET_KEY"]
+    )
 
 
 def test_sqlite_runs_in_wal_mode(db):
@@ -55,9 +67,13 @@ def test_sqlite_runs_in_wal_mode(db):
 def test_wal_mode_on_the_file_database(tmp_path):
     env = production_env(tmp_path)
     env.pop("DATABASE_URL", None)  # this is about the embedded SQLite database
-    code = ("from django.db import connection; c = connection.cursor(); "
-            "c.execute('PRAGMA journal_mode'); print(c.fetchone()[0])")
-    assert run_patron("manage", "shell", "-c", code, env=env).stdout.strip().splitlines()[-1] == "wal"
+    code = (
+        "from django.db import connection; c = connection.cursor(); "
+        "c.execute('PRAGMA journal_mode'); print(c.fetchone()[0])"
+    )
+    assert (
+        run_patron("manage", "shell", "-c", code, env=env).stdout.strip().splitlines()[-1] == "wal"
+    )
 
 
 def test_rich_text_is_sanitised():

@@ -10,7 +10,9 @@ from tests.conftest import assert_error_shape
 
 
 def visible_names(user):
-    return set(visibility.visible_to(user, Customer.objects.all()).values_list("given_name", flat=True))
+    return set(
+        visibility.visible_to(user, Customer.objects.all()).values_list("given_name", flat=True)
+    )
 
 
 def test_each_role_sees_what_the_rule_says(
@@ -60,8 +62,7 @@ def test_agent_cannot_read_another_teams_customer_in_the_api(api_for, agent, sou
 
 
 def test_agent_cannot_read_another_teams_audit_trail(client, agent, south_customer):
-    services.customer_update(actor=south_customer.owner, customer=south_customer,
-                             source="fair")
+    services.customer_update(actor=south_customer.owner, customer=south_customer, source="fair")
     client.force_login(agent)
     assert client.get(f"/audit/customers.customer/{south_customer.pk}/").status_code == 404
 

@@ -9,10 +9,19 @@ from tests.factories import CustomerFactory
 
 def test_create_in_ui_lands_in_the_agents_team(client, agent, north):
     client.force_login(agent)
-    response = client.post("/customers/new/", {
-        "kind": "person", "given_name": "Aram", "family_name": "Khachatryan",
-        "lifecycle_stage": "prospect", "language": "hy", "country": "am", "owner": agent.pk,
-        "team": north.pk})
+    response = client.post(
+        "/customers/new/",
+        {
+            "kind": "person",
+            "given_name": "Aram",
+            "family_name": "Khachatryan",
+            "lifecycle_stage": "prospect",
+            "language": "hy",
+            "country": "am",
+            "owner": agent.pk,
+            "team": north.pk,
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     customer = Customer.objects.get(given_name="Aram")
     assert (customer.team, customer.owner, customer.country) == (north, agent, "AM")
@@ -23,8 +32,14 @@ def test_create_in_ui_lands_in_the_agents_team(client, agent, north):
 
 def test_agent_cannot_save_a_record_out_of_their_own_sight(client, agent, north_customer):
     client.force_login(agent)
-    form = {"kind": "person", "given_name": "Ani", "lifecycle_stage": "customer",
-            "version": north_customer.version, "owner": "", "team": ""}
+    form = {
+        "kind": "person",
+        "given_name": "Ani",
+        "lifecycle_stage": "customer",
+        "version": north_customer.version,
+        "owner": "",
+        "team": "",
+    }
     response = client.post(f"/customers/{north_customer.pk}/edit/", form)
     assert "otherwise you lose access" in response.content.decode()
     north_customer.refresh_from_db()
@@ -33,8 +48,9 @@ def test_agent_cannot_save_a_record_out_of_their_own_sight(client, agent, north_
 
 def test_ui_shows_field_errors(client, agent):
     client.force_login(agent)
-    response = client.post("/customers/new/", {"kind": "organization", "lifecycle_stage":
-                                               "customer", "country": "XX"})
+    response = client.post(
+        "/customers/new/", {"kind": "organization", "lifecycle_stage": "customer", "country": "XX"}
+    )
     page = response.content.decode()
     assert response.status_code == 200
     assert "An organization needs a name." in page
@@ -44,9 +60,15 @@ def test_ui_shows_field_errors(client, agent):
 
 def test_stale_edit_is_refused_in_the_ui(client, agent, north_customer):
     client.force_login(agent)
-    form = {"kind": "person", "given_name": "Ani", "family_name": "Changed", "lifecycle_stage":
-            "customer", "version": north_customer.version, "owner": agent.pk,
-            "team": north_customer.team_id}
+    form = {
+        "kind": "person",
+        "given_name": "Ani",
+        "family_name": "Changed",
+        "lifecycle_stage": "customer",
+        "version": north_customer.version,
+        "owner": agent.pk,
+        "team": north_customer.team_id,
+    }
     assert client.post(f"/customers/{north_customer.pk}/edit/", form).status_code == 302
     form["family_name"] = "Overwrite"  # same, now stale, version
     response = client.post(f"/customers/{north_customer.pk}/edit/", form)
@@ -58,12 +80,17 @@ def test_stale_edit_is_refused_in_the_ui(client, agent, north_customer):
 
 def test_api_crud_and_if_match(api_for, agent, north):
     api = api_for(agent)
-    created = api.post("/api/v1/customers", {"kind": "organization", "organization_name":
-                                              "Ararat Trading", "country": "AM"})
+    created = api.post(
+        "/api/v1/customers",
+        {"kind": "organization", "organization_name": "Ararat Trading", "country": "AM"},
+    )
     assert created.status_code == 201, created.content
     body = created.json()
-    assert (body["display_name"], body["team_id"], body["version"]) == ("Ararat Trading",
-                                                                         north.pk, 1)
+    assert (body["display_name"], body["team_id"], body["version"]) == (
+        "Ararat Trading",
+        north.pk,
+        1,
+    )
     url = f"/api/v1/customers/{body['id']}"
     got = api.get(url)
     assert got["ETag"] == '"1"'
@@ -83,14 +110,14 @@ def test_api_validation_names_the_field(api_for, agent):
     api = api_for(agent)
     error = assert_error_shape(api.post("/api/v1/customers", {"kind": "person"}), 422)
     assert "given_name" in error["details"]
-    error = assert_error_shape(api.post("/api/v1/customers", {"given_name": "A", "owner_id":
-                                                              424242}), 422)
+    error = assert_error_shape(
+        api.post("/api/v1/customers", {"given_name": "A", "owner_id": 424242}), 422
+    )
     assert "owner_id" in error["details"]
 
 
 def test_list_filters_search_and_sort(api_for, client, manager, north, south):
-    CustomerFactory(given_name="Zara", family_name="Ali", team=north,
-                    lifecycle_stage="prospect")
+    CustomerFactory(given_name="Zara", family_name="Ali", team=north, lifecycle_stage="prospect")
     CustomerFactory(given_name="Anna", family_name="Berg", team=south, lifecycle_stage="lost")
     api = api_for(manager)
     names = [c["display_name"] for c in api.get("/api/v1/customers?sort=-name").json()["items"]]

@@ -13,11 +13,17 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def staff():
     team = TeamFactory(name="Yerevan")
-    user = UserFactory(email="ani@example.com", full_name="Ani Petrosyan", role=Role.AGENT,
-                       teams=[team])
+    user = UserFactory(
+        email="ani@example.com", full_name="Ani Petrosyan", role=Role.AGENT, teams=[team]
+    )
     CustomerFactory(given_name="Armen", family_name="Sargsyan", team=team, owner=user)
-    CustomerFactory(given_name="Lilit", family_name="Hakobyan", team=team, owner=user,
-                    lifecycle_stage="prospect")
+    CustomerFactory(
+        given_name="Lilit",
+        family_name="Hakobyan",
+        team=team,
+        owner=user,
+        lifecycle_stage="prospect",
+    )
     return user
 
 
@@ -56,7 +62,9 @@ def test_form_labels_name_the_fields(page, staff):
 
 def test_wrong_password_shows_an_error(page, staff):
     sign_in(page, staff.email, "not my password")
-    expect(page.get_by_test_id("form-error")).to_contain_text("The email or the password is not correct.")
+    expect(page.get_by_test_id("form-error")).to_contain_text(
+        "The email or the password is not correct."
+    )
     assert "/login/" in page.url
 
 
@@ -77,8 +85,9 @@ def test_layout_flips_to_right_to_left_in_hebrew(page, staff):
 
 
 def test_phone_width_has_a_collapsed_menu(browser, live_server, staff):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844},
-                                  locale="ar")
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 390, "height": 844}, locale="ar"
+    )
     page = context.new_page()
     sign_in(page, staff.email)
     # Arabic from the browser: the page follows it, right to left.

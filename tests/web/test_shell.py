@@ -92,8 +92,10 @@ def test_admin_pages_manage_users_and_teams(client, admin, north):
     client.force_login(admin)
     response = client.post("/manage/teams/new/", {"name": "Batumi"})
     assert response.status_code == 302
-    response = client.post("/manage/users/new/", {"email": "new@example.com", "role": "agent",
-                                                 "full_name": "New Person", "is_active": "on"})
+    response = client.post(
+        "/manage/users/new/",
+        {"email": "new@example.com", "role": "agent", "full_name": "New Person", "is_active": "on"},
+    )
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()
     assert "can sign in with the password" in page

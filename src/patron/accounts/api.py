@@ -1,6 +1,5 @@
 """REST endpoints for the signed-in user, users, teams and API tokens."""
 
-
 import datetime as dt
 from typing import Any, Literal
 

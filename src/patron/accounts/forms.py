@@ -30,7 +30,7 @@ class ProfileForm(forms.Form):
     language = forms.ChoiceField(
         label=_("Language"),
         required=False,
-        choices=[("", _("Same as my browser"))] + list(settings.LANGUAGES),
+        choices=[("", _("Same as my browser")), *settings.LANGUAGES],
     )
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices)
 

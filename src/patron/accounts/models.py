@@ -47,9 +47,14 @@ class User(AbstractBaseUser):
     email = models.EmailField(_("email"), unique=True)
     full_name = models.CharField(_("full name"), max_length=200, blank=True)
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.AGENT)
-    teams = models.ManyToManyField(Team, verbose_name=_("teams"), blank=True, related_name="members")
+    teams = models.ManyToManyField(
+        Team, verbose_name=_("teams"), blank=True, related_name="members"
+    )
     language = models.CharField(
-        _("language"), max_length=8, choices=settings.LANGUAGES, blank=True,
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        blank=True,
         help_text=_("Leave empty to follow the browser."),
     )
     time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")

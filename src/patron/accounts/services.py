@@ -17,7 +17,7 @@ from patron.accounts.models import ApiToken, Role, Team, User
 from patron.core.audit import audit_create, audit_delete, audit_record, audit_update, snapshot
 from patron.core.errors import NotFound, PermissionDenied, ValidationFailed
 
-TOKEN_PREFIX = "ptn_"
+TOKEN_PREFIX = "ptn_"  # noqa: S105 - a label, not a secret
 
 
 def require_admin(actor: User | None) -> None:
@@ -36,7 +36,8 @@ def _clean_email(email: str) -> str:
         validate_email(email)
     except DjangoValidationError as exc:
         raise ValidationFailed(
-            _("Enter a valid email address."), details={"email": [_("Enter a valid email address.")]}
+            _("Enter a valid email address."),
+            details={"email": [_("Enter a valid email address.")]},
         ) from exc
     return email
 

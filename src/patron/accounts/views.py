@@ -77,9 +77,13 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 login(request, user)
                 response = redirect(_safe_next(request, "web:dashboard"))
                 if user.language:
-                    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language,
-                                        max_age=settings.LANGUAGE_COOKIE_AGE,
-                                        samesite="Lax", secure=settings.LANGUAGE_COOKIE_SECURE)
+                    response.set_cookie(
+                        settings.LANGUAGE_COOKIE_NAME,
+                        user.language,
+                        max_age=settings.LANGUAGE_COOKIE_AGE,
+                        samesite="Lax",
+                        secure=settings.LANGUAGE_COOKIE_SECURE,
+                    )
                 return response
     elif request.method == "POST":
         status = 400
@@ -108,9 +112,13 @@ def profile(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Your profile is saved."))
             response = redirect("accounts:profile")
             if user.language:
-                response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language,
-                                    max_age=settings.LANGUAGE_COOKIE_AGE, samesite="Lax",
-                                    secure=settings.LANGUAGE_COOKIE_SECURE)
+                response.set_cookie(
+                    settings.LANGUAGE_COOKIE_NAME,
+                    user.language,
+                    max_age=settings.LANGUAGE_COOKIE_AGE,
+                    samesite="Lax",
+                    secure=settings.LANGUAGE_COOKIE_SECURE,
+                )
             return response
     return render(request, "accounts/profile.html", {"form": form})
 
@@ -125,8 +133,9 @@ def password_change(request: HttpRequest) -> HttpResponse:
                 actor=request.user, user=request.user, password=form.cleaned_data["new_password1"]
             )
         except PatronError as exc:
-            apply_errors(form, {"new_password1": exc.details.get("password", [exc.message])},
-                         exc.message)
+            apply_errors(
+                form, {"new_password1": exc.details.get("password", [exc.message])}, exc.message
+            )
         else:
             update_session_auth_hash(request, request.user)
             messages.success(request, _("Your password is changed."))
@@ -168,8 +177,12 @@ def user_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     role = request.GET.get("role", "")
     users = selectors.user_list(query=query, role=role if role in Role.values else "")
-    context = {"page": paginate(request, users), "query": query, "role": role,
-               "roles": Role.choices}
+    context = {
+        "page": paginate(request, users),
+        "query": query,
+        "role": role,
+        "roles": Role.choices,
+    }
     return render(request, "accounts/user_list.html", context)
 
 
@@ -182,16 +195,25 @@ def user_create(request: HttpRequest) -> HttpResponse:
         password = data["password"] or services.generate_password()
         try:
             user = services.user_create(
-                actor=request.user, email=data["email"], password=password, role=data["role"],
-                full_name=data["full_name"], teams=data["teams"],
+                actor=request.user,
+                email=data["email"],
+                password=password,
+                role=data["role"],
+                full_name=data["full_name"],
+                teams=data["teams"],
             )
         except PatronError as exc:
             apply_errors(form, exc.details, exc.message)
         else:
             if not data["password"]:
-                messages.success(request, _("%(email)s can sign in with the password %(password)s "
-                                            "— it is shown only this once.")
-                                 % {"email": user.email, "password": password})
+                messages.success(
+                    request,
+                    _(
+                        "%(email)s can sign in with the password %(password)s "
+                        "— it is shown only this once."
+                    )
+                    % {"email": user.email, "password": password},
+                )
             else:
                 messages.success(request, _("User %(email)s is created.") % {"email": user.email})
             return redirect("accounts:user_list")
@@ -201,8 +223,13 @@ def user_create(request: HttpRequest) -> HttpResponse:
 @admin_required
 def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
     user = selectors.user_get(user_id=user_id)
-    initial = {"email": user.email, "full_name": user.full_name, "role": user.role,
-               "teams": list(user.teams.all()), "is_active": user.is_active}
+    initial = {
+        "email": user.email,
+        "full_name": user.full_name,
+        "role": user.role,
+        "teams": list(user.teams.all()),
+        "is_active": user.is_active,
+    }
     form = UserForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -219,7 +246,9 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
 
 @admin_required
 def team_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/team_list.html", {"page": paginate(request, selectors.team_list())})
+    return render(
+        request, "accounts/team_list.html", {"page": paginate(request, selectors.team_list())}
+    )
 
 
 @admin_required
@@ -239,7 +268,9 @@ def team_create(request: HttpRequest) -> HttpResponse:
 @admin_required
 def team_edit(request: HttpRequest, team_id: int) -> HttpResponse:
     team = selectors.team_get(team_id=team_id)
-    form = TeamForm(request.POST or None, initial={"name": team.name, "description": team.description})
+    form = TeamForm(
+        request.POST or None, initial={"name": team.name, "description": team.description}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.team_update(actor=request.user, team=team, **form.cleaned_data)

@@ -1,6 +1,5 @@
 """REST endpoints of the platform itself: the audit trail of a record."""
 
-
 import datetime as dt
 from typing import Any
 

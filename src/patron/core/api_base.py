@@ -57,8 +57,9 @@ def _pydantic_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     details = []
     for error in errors:
         loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "payload")]
-        details.append({"field": ".".join(loc), "message": error.get("msg", ""),
-                        "type": error.get("type", "")})
+        details.append(
+            {"field": ".".join(loc), "message": error.get("msg", ""), "type": error.get("type", "")}
+        )
     return details
 
 
@@ -94,8 +95,13 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        code = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-                409: "conflict"}.get(exc.status_code, "error")
+        code = {
+            400: "bad_request",
+            403: "forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+            409: "conflict",
+        }.get(exc.status_code, "error")
         return respond(request, exc.status_code, error_body(code, str(exc)))
 
     @api.exception_handler(Exception)

@@ -98,5 +98,7 @@ def audit_update(
 def audit_delete(*, actor: User | None, instance: models.Model) -> AuditEntry:
     # The last known values are kept, so a deleted record can be read back from the log.
     before = snapshot(instance)
-    changes = [{"field": k, "old": v, "new": None} for k, v in before.items() if v not in ("", None)]
+    changes = [
+        {"field": k, "old": v, "new": None} for k, v in before.items() if v not in ("", None)
+    ]
     return audit_record(actor, AuditEntry.Action.DELETE, instance, changes)

@@ -43,8 +43,9 @@ def format_money(
     )
 
 
-def format_date(value: dt.date | dt.datetime | None, *, fmt: str = "medium",
-                locale: str | None = None) -> str:
+def format_date(
+    value: dt.date | dt.datetime | None, *, fmt: str = "medium", locale: str | None = None
+) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
@@ -53,8 +54,9 @@ def format_date(value: dt.date | dt.datetime | None, *, fmt: str = "medium",
     return babel_dates.format_date(value, format=fmt, locale=locale or current_locale())
 
 
-def format_datetime(value: dt.datetime | None, *, fmt: str = "medium",
-                    locale: str | None = None) -> str:
+def format_datetime(
+    value: dt.datetime | None, *, fmt: str = "medium", locale: str | None = None
+) -> str:
     """A moment shown in the active (the user's) time zone."""
     if value is None:
         return ""

@@ -48,5 +48,7 @@ class DomainErrorMiddleware:
             return None
         if isinstance(exception, NotFound):
             raise Http404(exception.message) from exception
-        template = "web/partials/error.html" if getattr(request, "htmx", False) else "web/error.html"
+        template = (
+            "web/partials/error.html" if getattr(request, "htmx", False) else "web/error.html"
+        )
         return render(request, template, {"error": exception}, status=exception.status)

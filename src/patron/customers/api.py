@@ -1,6 +1,5 @@
 """REST endpoints for customers. Thin: they call selectors and services."""
 
-
 import datetime as dt
 from typing import Any, Literal
 
@@ -152,11 +151,8 @@ def customer_update(
     return updated
 
 
-@router.delete(
-    "/{customer_id}", response={204: None, **ERRORS}, summary="Delete a customer"
-)
+@router.delete("/{customer_id}", response={204: None, **ERRORS}, summary="Delete a customer")
 def customer_delete(request: HttpRequest, customer_id: int) -> Any:
     customer = selectors.customer_get(viewer=request.user, customer_id=customer_id)
     services.customer_delete(actor=request.user, customer=customer)
     return Status(204, None)
-

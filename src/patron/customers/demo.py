@@ -33,22 +33,59 @@ class Market:
     company_patterns: Sequence[str]
 
 
-MALAY_GIVEN = ["Ahmad", "Siti", "Nurul", "Muhammad", "Aisyah", "Farah", "Hafiz", "Amirah",
-               "Zulkifli", "Nor", "Azlan", "Faridah", "Hakim", "Liyana", "Syafiq", "Rosnah"]
-MALAY_FAMILY = ["bin Abdullah", "binti Ismail", "bin Hassan", "binti Rahman", "bin Yusof",
-                "binti Osman", "bin Ibrahim", "binti Ahmad", "bin Razak", "binti Salleh"]
+MALAY_GIVEN = [
+    "Ahmad",
+    "Siti",
+    "Nurul",
+    "Muhammad",
+    "Aisyah",
+    "Farah",
+    "Hafiz",
+    "Amirah",
+    "Zulkifli",
+    "Nor",
+    "Azlan",
+    "Faridah",
+    "Hakim",
+    "Liyana",
+    "Syafiq",
+    "Rosnah",
+]
+MALAY_FAMILY = [
+    "bin Abdullah",
+    "binti Ismail",
+    "bin Hassan",
+    "binti Rahman",
+    "bin Yusof",
+    "binti Osman",
+    "bin Ibrahim",
+    "binti Ahmad",
+    "bin Razak",
+    "binti Salleh",
+]
 MALAY_ORG_WORDS = ["Cahaya", "Bintang", "Mutiara", "Suria", "Harapan", "Jaya", "Makmur", "Sinar"]
 
 MARKETS = [
-    Market("en", "GB", "en_GB", "London", ["{last} & Sons", "{last} Logistics Ltd",
-                                           "{last} Consulting"]),
+    Market(
+        "en",
+        "GB",
+        "en_GB",
+        "London",
+        ["{last} & Sons", "{last} Logistics Ltd", "{last} Consulting"],
+    ),
     Market("he", "IL", "he_IL", "Tel Aviv", ["{last} בע״מ", "קבוצת {last}", "{last} סחר"]),
-    Market("ar", "JO", "ar_SA", "Amman", ["شركة {last}", "مؤسسة {last} التجارية",
-                                          "{last} للتجارة"]),
+    Market(
+        "ar", "JO", "ar_SA", "Amman", ["شركة {last}", "مؤسسة {last} التجارية", "{last} للتجارة"]
+    ),
     Market("hy", "AM", "hy_AM", "Yerevan", ["{last} ՍՊԸ", "{last} Գրուպ", "{last} Առևտուր"]),
     Market("ka", "GE", "ka_GE", "Tbilisi", ["შპს {last}", "{last} ჯგუფი", "{last} ვაჭრობა"]),
-    Market("ms", "MY", None, "Kuala Lumpur", ["{word} {word2} Sdn Bhd", "Syarikat {word} Jaya",
-                                              "{word} Niaga Enterprise"]),
+    Market(
+        "ms",
+        "MY",
+        None,
+        "Kuala Lumpur",
+        ["{word} {word2} Sdn Bhd", "Syarikat {word} Jaya", "{word} Niaga Enterprise"],
+    ),
 ]
 STAGE_WEIGHTS = {"customer": 55, "prospect": 30, "lost": 10, "partner": 5}
 SOURCES = ["web", "referral", "trade fair", "phone", "store", "partner"]

@@ -26,9 +26,7 @@ class Customer(OwnedModel):
     organization_name = models.CharField(_("organization name"), max_length=200, blank=True)
     # Stored, not computed per read: lists sort and search on it over a million rows.
     display_name = models.CharField(_("name"), max_length=255, db_index=True, editable=False)
-    language = models.CharField(
-        _("language"), max_length=8, choices=settings.LANGUAGES, blank=True
-    )
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, blank=True)
     country = models.CharField(_("country"), max_length=2, blank=True, help_text=_("ISO code"))
     lifecycle_stage = models.CharField(
         _("lifecycle stage"), max_length=16, choices=Lifecycle.choices, default=Lifecycle.PROSPECT

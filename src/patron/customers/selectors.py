@@ -50,9 +50,7 @@ def customer_list(
 
 
 def customer_get(*, viewer: User, customer_id: int) -> Customer:
-    return get_visible(
-        viewer, Customer.objects.select_related("owner", "team"), pk=customer_id
-    )
+    return get_visible(viewer, Customer.objects.select_related("owner", "team"), pk=customer_id)
 
 
 def customer_counts(*, viewer: User) -> dict[str, int]:

@@ -16,8 +16,18 @@ from patron.core.pagination import paginate
 from patron.customers import selectors, services
 from patron.customers.forms import CustomerFilterForm, CustomerForm
 
-FORM_FIELDS = ("kind", "given_name", "family_name", "organization_name", "lifecycle_stage",
-               "language", "country", "source", "owner", "team")
+FORM_FIELDS = (
+    "kind",
+    "given_name",
+    "family_name",
+    "organization_name",
+    "lifecycle_stage",
+    "language",
+    "country",
+    "source",
+    "owner",
+    "team",
+)
 
 
 @login_required
@@ -58,8 +68,10 @@ def _save(request: HttpRequest, form: CustomerForm, customer: object | None) -> 
         if customer is None:
             return services.customer_create(actor=request.user, **fields)
         return services.customer_update(
-            actor=request.user, customer=customer,
-            expected_version=form.cleaned_data.get("version"), **fields,
+            actor=request.user,
+            customer=customer,
+            expected_version=form.cleaned_data.get("version"),
+            **fields,
         )
     except Conflict as exc:
         form.add_error(None, exc.message)
@@ -95,8 +107,9 @@ def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
             messages.success(request, _("%(name)s is saved.") % {"name": saved})
             return redirect("customers:detail", customer_id=customer.pk)
     status = 409 if getattr(form, "conflict", False) else 200
-    return render(request, "customers/form.html", {"form": form, "customer": customer},
-                  status=status)
+    return render(
+        request, "customers/form.html", {"form": form, "customer": customer}, status=status
+    )
 
 
 @require_POST

@@ -44,8 +44,15 @@ def navigation(request: HttpRequest) -> list[dict[str, Any]]:
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated and user.role == "admin":
         url = reverse("accounts:user_list")
-        items.append({"key": "admin", "label": _("Admin"), "url": url, "icon": "gear",
-                      "active": request.path.startswith("/manage/")})
+        items.append(
+            {
+                "key": "admin",
+                "label": _("Admin"),
+                "url": url,
+                "icon": "gear",
+                "active": request.path.startswith("/manage/"),
+            }
+        )
     return items
 
 

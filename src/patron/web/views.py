@@ -109,9 +109,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def _api_error(code: str, message: str, status: int) -> JsonResponse:
-    return JsonResponse(
-        {"error": {"code": code, "message": message, "details": {}}}, status=status
-    )
+    return JsonResponse({"error": {"code": code, "message": message, "details": {}}}, status=status)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -20,13 +20,22 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("email")
-        parser.add_argument("--role", choices=Role.values, default=Role.AGENT,
-                            help="admin, manager, agent or viewer (agent)")
+        parser.add_argument(
+            "--role",
+            choices=Role.values,
+            default=Role.AGENT,
+            help="admin, manager, agent or viewer (agent)",
+        )
         parser.add_argument("--name", default="", help="full name")
-        parser.add_argument("--team", action="append", default=[],
-                            help="team name (repeat for several; created if missing)")
-        parser.add_argument("--password-stdin", action="store_true",
-                            help="read the password from standard input")
+        parser.add_argument(
+            "--team",
+            action="append",
+            default=[],
+            help="team name (repeat for several; created if missing)",
+        )
+        parser.add_argument(
+            "--password-stdin", action="store_true", help="read the password from standard input"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["password_stdin"]:
@@ -35,11 +44,20 @@ class Command(BaseCommand):
                 raise CommandError("No password on standard input.")
         else:
             password = generate_password()
-        teams = [Team.objects.get_or_create(name=name.strip())[0]
-                 for name in options["team"] if name.strip()]
+        teams = [
+            Team.objects.get_or_create(name=name.strip())[0]
+            for name in options["team"]
+            if name.strip()
+        ]
         try:
-            user = user_create(actor=None, email=options["email"], password=password,
-                               role=options["role"], full_name=options["name"], teams=teams)
+            user = user_create(
+                actor=None,
+                email=options["email"],
+                password=password,
+                role=options["role"],
+                full_name=options["name"],
+                teams=teams,
+            )
         except PatronError as exc:
             raise CommandError(exc.message) from exc
         self.stderr.write(f"Created {user.role} {user.email}.")

@@ -12,7 +12,10 @@ from patron.core.errors import PatronError
 
 
 class Command(BaseCommand):
-    help = "Manage API tokens: `create EMAIL [--name NAME]` prints the new token on stdout; `list EMAIL`."
+    help = (
+        "Manage API tokens: `create EMAIL [--name NAME]` prints the new token on stdout; "
+        "`list EMAIL` lists them."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         sub = parser.add_subparsers(dest="action", required=True)

@@ -23,5 +23,7 @@ class Command(DjangoCheck):
             self.stdout.write(f"database:       {engine} ({database.get('NAME')})")
             self.stdout.write(f"job store:      {jobs}")
             self.stdout.write(f"debug:          {'on' if settings.DEBUG else 'off'}")
-            self.stdout.write(f"https:          {'on' if settings.HTTPS else 'off (loopback only)'}")
+            self.stdout.write(
+                f"https:          {'on' if settings.HTTPS else 'off (loopback only)'}"
+            )
         super().handle(*app_labels, **options)

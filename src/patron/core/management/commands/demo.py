@@ -17,10 +17,17 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--customers", type=int, default=300,
-                            help="how many demo customers there should be (300)")
-        parser.add_argument("--password", default=None,
-                            help="password for new demo staff (generated and printed if omitted)")
+        parser.add_argument(
+            "--customers",
+            type=int,
+            default=300,
+            help="how many demo customers there should be (300)",
+        )
+        parser.add_argument(
+            "--password",
+            default=None,
+            help="password for new demo staff (generated and printed if omitted)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["customers"] < 0:

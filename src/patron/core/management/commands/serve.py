@@ -23,7 +23,9 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000, help="port to bind (8000)")
         parser.add_argument("--workers", type=int, default=2, help="web worker processes (2)")
         parser.add_argument(
-            "--no-jobs", action="store_true", help="do not start a job consumer (run `patron worker`)"
+            "--no-jobs",
+            action="store_true",
+            help="do not start a job consumer (run `patron worker`)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -46,8 +48,10 @@ class Command(BaseCommand):
 
                 return application
 
-        self.stdout.write(f"Patron serving on http://{bind}/ (jobs: "
-                          f"{'separate' if consumer is None else 'in this command'})")
+        self.stdout.write(
+            f"Patron serving on http://{bind}/ (jobs: "
+            f"{'separate' if consumer is None else 'in this command'})"
+        )
         PatronServer().run()
 
     def _start_consumer(self) -> subprocess.Popen:

@@ -14,7 +14,8 @@ from patron.accounts.services import generate_password, user_create
 
 class Command(BaseCommand):
     help = (
-        "Prepare a data directory: apply migrations, gather static files; on first start create the admin "
+        "Prepare a data directory: apply migrations, gather static files; on first start "
+        "create the admin "
         "(PATRON_ADMIN_EMAIL / PATRON_ADMIN_PASSWORD, or a generated password printed once) "
         "and load the demo data. Safe to run at every start."
     )
@@ -33,8 +34,9 @@ class Command(BaseCommand):
         password = os.environ.get("PATRON_ADMIN_PASSWORD", "")
         generated = not password
         password = password or generate_password()
-        user_create(actor=None, email=email, password=password, role=Role.ADMIN,
-                    full_name="Administrator")
+        user_create(
+            actor=None, email=email, password=password, role=Role.ADMIN, full_name="Administrator"
+        )
         self.stdout.write(self.style.SUCCESS("First start: created the admin account."))
         if not options["no_demo"]:
             from patron.demo import demo_load
@@ -46,7 +48,9 @@ class Command(BaseCommand):
             )
         shown = password if generated else "(the one in PATRON_ADMIN_PASSWORD)"
         self.stdout.write("")
-        self.stdout.write(self.style.WARNING("  Sign in with these; the password is shown only once:"))
+        self.stdout.write(
+            self.style.WARNING("  Sign in with these; the password is shown only once:")
+        )
         self.stdout.write(f"    email:    {email}")
         self.stdout.write(f"    password: {shown}")
         self.stdout.write("")
