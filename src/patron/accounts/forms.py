@@ -3,6 +3,8 @@ from __future__ import annotations
 import zoneinfo
 
 from django import forms
+
+from patron.core.forms import StyledForm
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
@@ -13,7 +15,7 @@ def time_zone_choices() -> list[tuple[str, str]]:
     return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
 
 
-class LoginForm(forms.Form):
+class LoginForm(StyledForm):
     email = forms.EmailField(
         label=_("Email"),
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
@@ -25,7 +27,7 @@ class LoginForm(forms.Form):
     )
 
 
-class ProfileForm(forms.Form):
+class ProfileForm(StyledForm):
     full_name = forms.CharField(label=_("Full name"), max_length=200, required=False)
     language = forms.ChoiceField(
         label=_("Language"),
@@ -35,7 +37,7 @@ class ProfileForm(forms.Form):
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices)
 
 
-class PasswordChangeForm(forms.Form):
+class PasswordChangeForm(StyledForm):
     old_password = forms.CharField(
         label=_("Current password"),
         strip=False,
@@ -70,7 +72,7 @@ class PasswordChangeForm(forms.Form):
         return data
 
 
-class UserForm(forms.Form):
+class UserForm(StyledForm):
     email = forms.EmailField(label=_("Email"))
     full_name = forms.CharField(label=_("Full name"), max_length=200, required=False)
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
@@ -93,14 +95,14 @@ class UserCreateForm(UserForm):
     )
 
 
-class TeamForm(forms.Form):
+class TeamForm(StyledForm):
     name = forms.CharField(label=_("Name"), max_length=120)
     description = forms.CharField(
         label=_("Description"), max_length=500, required=False, widget=forms.Textarea({"rows": 3})
     )
 
 
-class TokenForm(forms.Form):
+class TokenForm(StyledForm):
     name = forms.CharField(
         label=_("Name"),
         max_length=100,

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from django import forms
+
+from patron.core.forms import StyledForm
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
@@ -8,7 +10,7 @@ from patron.accounts.models import Team, User
 from patron.customers.models import Customer
 
 
-class CustomerForm(forms.Form):
+class CustomerForm(StyledForm):
     kind = forms.ChoiceField(label=_("Kind"), choices=Customer.Kind.choices)
     given_name = forms.CharField(label=_("Given name"), max_length=120, required=False)
     family_name = forms.CharField(label=_("Family name"), max_length=120, required=False)
@@ -35,7 +37,7 @@ class CustomerForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
-class CustomerFilterForm(forms.Form):
+class CustomerFilterForm(StyledForm):
     q = forms.CharField(label=_("Search"), required=False)
     kind = forms.ChoiceField(
         label=_("Kind"),
