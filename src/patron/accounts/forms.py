@@ -3,12 +3,11 @@ from __future__ import annotations
 import zoneinfo
 
 from django import forms
-
-from patron.core.forms import StyledForm
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from patron.accounts.models import Role, Team
+from patron.core.forms import StyledForm
 
 
 def time_zone_choices() -> list[tuple[str, str]]:

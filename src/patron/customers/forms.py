@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 from django import forms
-
-from patron.core.forms import StyledForm
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from patron.accounts.models import Team, User
+from patron.core.forms import StyledForm
 from patron.customers.models import Customer
 
 
