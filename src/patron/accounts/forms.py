@@ -17,7 +17,7 @@ def time_zone_choices() -> list[tuple[str, str]]:
 class LoginForm(StyledForm):
     email = forms.EmailField(
         label=_("Email"),
-        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True, "dir": "ltr"}),
     )
     password = forms.CharField(
         label=_("Password"),
@@ -72,7 +72,7 @@ class PasswordChangeForm(StyledForm):
 
 
 class UserForm(StyledForm):
-    email = forms.EmailField(label=_("Email"))
+    email = forms.EmailField(label=_("Email"), widget=forms.EmailInput(attrs={"dir": "ltr"}))
     full_name = forms.CharField(label=_("Full name"), max_length=200, required=False)
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
     teams = forms.ModelMultipleChoiceField(
