@@ -1,9 +1,7 @@
 """The `patron` command: in-process for the logic, as a real process for the plumbing."""
 
 import io
-import os
 import re
-import subprocess
 import sys
 
 import pytest
@@ -11,6 +9,7 @@ from django.core.management import CommandError, call_command
 
 from patron.accounts.models import ApiToken, User
 from patron.customers.models import Customer
+from tests.processes import clean_env, run_patron
 
 
 def call(*args, stdin=None):
@@ -84,36 +83,18 @@ def test_demo_is_idempotent_and_multilingual():
     assert User.objects.filter(role="agent").count() == 6
 
 
-def patron_env(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PATRON_", "DJANGO_"))}
-    env.pop("DATABASE_URL", None)
-    return env | {"PATRON_DATA_DIR": str(tmp_path), "PATRON_HTTPS": "0"}
-
-
-def patron(*args, env, stdin=None):
-    return subprocess.run(
-        [sys.executable, "-m", "patron", *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 def test_the_real_command_end_to_end(tmp_path):
-    env = patron_env(tmp_path)
-    assert "Commands:" in patron("--help", env=env).stdout
-    unknown = patron("frobnicate", env=env)
+    env = clean_env(tmp_path, PATRON_HTTPS="0")
+    assert "Commands:" in run_patron("--help", env=env).stdout
+    unknown = run_patron("frobnicate", env=env)
     assert unknown.returncode == 2 and "unknown command" in unknown.stderr
-    assert patron("migrate", env=env).returncode == 0
-    created = patron("createuser", "ops@example.com", "--role", "admin", env=env)
+    assert run_patron("migrate", env=env).returncode == 0
+    created = run_patron("createuser", "ops@example.com", "--role", "admin", env=env)
     assert created.returncode == 0 and created.stdout.startswith("password: ")
-    token = patron("token", "create", "ops@example.com", env=env)
+    token = run_patron("token", "create", "ops@example.com", env=env)
     assert token.returncode == 0 and re.fullmatch(r"ptn_\S+\n", token.stdout)
-    bad = patron("createuser", "ops@example.com", env=env)
+    bad = run_patron("createuser", "ops@example.com", env=env)
     assert bad.returncode != 0 and "already exists" in bad.stderr
     for command in ("serve", "worker", "demo", "createuser", "token", "check", "setup"):
-        help_text = patron(command, "--help", env=env)
+        help_text = run_patron(command, "--help", env=env)
         assert help_text.returncode == 0 and "usage:" in help_text.stdout, command

@@ -11,6 +11,8 @@ import urllib.request
 
 import pytest
 
+from tests.processes import clean_env
+
 
 def free_port():
     with socket.socket() as sock:
@@ -25,14 +27,12 @@ def get(url):
 
 @pytest.fixture
 def served(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PATRON_", "DJANGO_"))}
-    env.pop("DATABASE_URL", None)
-    env |= {
-        "PATRON_DATA_DIR": str(tmp_path),
-        "PATRON_HTTPS": "0",
-        "PATRON_ADMIN_EMAIL": "boss@example.com",
-        "PATRON_ADMIN_PASSWORD": "a long passphrase 9",
-    }
+    env = clean_env(
+        tmp_path,
+        PATRON_HTTPS="0",
+        PATRON_ADMIN_EMAIL="boss@example.com",
+        PATRON_ADMIN_PASSWORD="a long passphrase 9",
+    )
     setup = subprocess.run(
         [sys.executable, "-m", "patron", "setup", "--customers", "40"],
         env=env,

@@ -1,27 +1,16 @@
 """Production settings pass Django's deployment checks; rich text is sanitised."""
 
 import os
-import subprocess
-import sys
 
 from patron.core.sanitize import clean_html
-
-
-def run_patron(*args, env=None, **kwargs):
-    return subprocess.run(
-        [sys.executable, "-m", "patron", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-        **kwargs,
-    )
+from tests.processes import clean_env, run_patron
 
 
 def production_env(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PATRON_", "DJANGO_"))}
-    env.update(PATRON_DATA_DIR=str(tmp_path), PATRON_ALLOWED_HOSTS="crm.example.com")
+    # Production keeps a DATABASE_URL if one is set (the PostgreSQL run checks it too).
+    env = clean_env(tmp_path, PATRON_ALLOWED_HOSTS="crm.example.com")
+    if os.environ.get("DATABASE_URL"):
+        env["DATABASE_URL"] = os.environ["DATABASE_URL"]
     return env
 
 

@@ -31,6 +31,7 @@ from patron.accounts.forms import (
 )
 from patron.accounts.models import Role
 from patron.core.errors import PatronError, PermissionDenied, Throttled
+from patron.core.languages import language_cookie_set
 from patron.core.pagination import paginate
 
 
@@ -76,14 +77,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             else:
                 login(request, user)
                 response = redirect(_safe_next(request, "web:dashboard"))
-                if user.language:
-                    response.set_cookie(
-                        settings.LANGUAGE_COOKIE_NAME,
-                        user.language,
-                        max_age=settings.LANGUAGE_COOKIE_AGE,
-                        samesite="Lax",
-                        secure=settings.LANGUAGE_COOKIE_SECURE,
-                    )
+                language_cookie_set(response, user.language)
                 return response
     elif request.method == "POST":
         status = 400
@@ -111,14 +105,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Your profile is saved."))
             response = redirect("accounts:profile")
-            if user.language:
-                response.set_cookie(
-                    settings.LANGUAGE_COOKIE_NAME,
-                    user.language,
-                    max_age=settings.LANGUAGE_COOKIE_AGE,
-                    samesite="Lax",
-                    secure=settings.LANGUAGE_COOKIE_SECURE,
-                )
+            language_cookie_set(response, user.language)
             return response
     return render(request, "accounts/profile.html", {"form": form})
 

@@ -19,6 +19,7 @@ from patron import __version__
 from patron.accounts import services as account_services
 from patron.core import selectors as core_selectors
 from patron.core.errors import PatronError
+from patron.core.languages import language_cookie_set
 from patron.core.visibility import can_write_any
 from patron.customers import selectors as customer_selectors
 
@@ -75,13 +76,7 @@ def language_set(request: HttpRequest) -> HttpResponse:
         except PatronError as exc:
             messages.error(request, exc.message)
     translation.activate(code)
-    response.set_cookie(
-        settings.LANGUAGE_COOKIE_NAME,
-        code,
-        max_age=settings.LANGUAGE_COOKIE_AGE,
-        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-        secure=settings.LANGUAGE_COOKIE_SECURE,
-    )
+    language_cookie_set(response, code)
     return response
 
 
