@@ -42,5 +42,9 @@ as_pg "$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w start \
   -o "-h 127.0.0.1 -p $PORT -k $WORK -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null
 echo "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PORT (throwaway)"
 
+# The test runner makes its own test database; benchmarks and `patron` use this one.
+if command -v psql >/dev/null; then
+  psql -q -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -c "CREATE DATABASE patron" >/dev/null
+fi
 export DATABASE_URL="postgres://postgres@127.0.0.1:$PORT/patron"
 "$@"
