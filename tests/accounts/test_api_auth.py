@@ -97,6 +97,16 @@ def test_error_shape_for_bad_input(api_for, agent):
     assert_error_shape(api.get("/api/v1/customers/not-a-number"), 422)
     assert_error_shape(api.get("/api/v1/no-such-endpoint"), 404)
     assert_error_shape(api.get("/api/v1/customers?page=0"), 422)
+    wrong_method = api.client.put("/api/v1/customers", HTTP_AUTHORIZATION=f"Bearer {api.token}")
+    error = assert_error_shape(wrong_method, 405, "method_not_allowed")
+    assert sorted(error["details"]["allowed_methods"]) == ["GET", "POST"]
+
+
+def test_session_writes_without_csrf_get_the_error_shape(agent):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(agent)
+    response = browser.post("/api/v1/customers", data="{}", content_type="application/json")
+    assert_error_shape(response, 403)
 
 
 def test_session_users_can_call_the_api_from_the_docs_page(client, agent):

@@ -128,3 +128,18 @@ def test_language_switch_for_anonymous_sets_a_cookie(client):
     assert response["Location"] == "/"
     assert response.cookies["patron_language"].value == "hy"
     assert 'lang="hy"' in client.get("/login/").content.decode()
+
+
+@pytest.mark.django_db
+def test_old_login_attempts_are_pruned_daily():
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from patron.accounts.tasks import login_attempts_prune_daily
+
+    old = LoginAttempt.objects.create(email="a@example.com")
+    LoginAttempt.objects.filter(pk=old.pk).update(at=timezone.now() - dt.timedelta(days=31))
+    recent = LoginAttempt.objects.create(email="a@example.com")
+    login_attempts_prune_daily()
+    assert list(LoginAttempt.objects.values_list("pk", flat=True)) == [recent.pk]

@@ -52,3 +52,54 @@ class DomainErrorMiddleware:
             "web/partials/error.html" if getattr(request, "htmx", False) else "web/error.html"
         )
         return render(request, template, {"error": exception}, status=exception.status)
+
+
+API_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported",
+    422: "invalid_input",
+    429: "throttled",
+}
+
+
+class ApiErrorShapeMiddleware:
+    """Whatever answers an API error (Django's 405, a CSRF failure), clients get our shape."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            request.path.startswith("/api/")
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            return self._as_json(response)
+        return response
+
+    @staticmethod
+    def _as_json(response: HttpResponse) -> HttpResponse:
+        from django.http import JsonResponse
+
+        status = response.status_code
+        code = API_CODES.get(status, "server_error" if status >= 500 else "error")
+        message = response.reason_phrase or code
+        details = (
+            {"allowed_methods": response["Allow"].split(", ")}
+            if response.has_header("Allow")
+            else {}
+        )
+        replacement = JsonResponse(
+            {"error": {"code": code, "message": message, "details": details}}, status=status
+        )
+        for header in ("Allow", "WWW-Authenticate"):
+            if response.has_header(header):
+                replacement[header] = response[header]
+        return replacement
