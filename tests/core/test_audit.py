@@ -64,3 +64,30 @@ def test_user_audit_is_for_admins_only(client, admin, agent):
 
     user_update(actor=admin, user=agent, full_name="Renamed")
     assert client.get(f"/audit/accounts.user/{agent.pk}/").status_code == 200
+
+
+def test_audit_page_reads_like_prose(client, manager, agent, north_customer):
+    services.customer_update(
+        actor=manager, customer=north_customer, owner=manager, lifecycle_stage="lost"
+    )
+    client.force_login(manager)
+    page = client.get(f"/audit/customers.customer/{north_customer.pk}/").content.decode()
+    assert "Owner" in page and "Lifecycle stage" in page
+    assert agent.full_name in page and manager.full_name in page  # names, not ids
+    assert ">Lost<" in page.replace("<bdi>", "").replace("</bdi>", "")
+
+
+def test_audit_page_query_count_is_flat(
+    client, manager, north_customer, django_assert_max_num_queries
+):
+    client.force_login(manager)
+    services.customer_update(actor=manager, customer=north_customer, source="a")
+    url = f"/audit/customers.customer/{north_customer.pk}/"
+    with django_assert_max_num_queries(12) as few:
+        client.get(url)
+    for n in range(10):
+        services.customer_update(
+            actor=manager, customer=north_customer, source=f"s{n}", owner=manager if n % 2 else None
+        )
+    with django_assert_max_num_queries(len(few.captured_queries) + 1):
+        client.get(url)

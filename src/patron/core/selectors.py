@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.apps import apps
+from django.db import models
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
@@ -47,3 +48,46 @@ def audit_recent(*, viewer: User, limit: int = 10) -> list[AuditEntry]:
 
 def heartbeat_get(name: str = "heartbeat") -> JobHeartbeat | None:
     return JobHeartbeat.objects.filter(name=name).first()
+
+
+def audit_changes_readable(model: type[models.Model], entries: list[AuditEntry]) -> list[dict]:
+    """Each entry's changes with the field's label and values as people read them:
+    choices by their label, related records by name (one query per related model)."""
+    fields = {f.name: f for f in model._meta.concrete_fields}
+    wanted: dict[type[models.Model], set] = {}
+    for entry in entries:
+        for change in entry.changes:
+            field = fields.get(change["field"])
+            if field is not None and field.is_relation:
+                ids = {v for v in (change["old"], change["new"]) if v is not None}
+                wanted.setdefault(field.related_model, set()).update(ids)
+    names = {
+        related: {pk: str(obj) for pk, obj in related.objects.in_bulk(list(ids)).items()}
+        for related, ids in wanted.items()
+    }
+
+    def shown(field: models.Field | None, value: object) -> object:
+        if value is None or field is None:
+            return value
+        if field.is_relation:
+            return names.get(field.related_model, {}).get(value, f"#{value}")
+        if field.choices:
+            return dict(field.flatchoices).get(value, value)
+        return value
+
+    readable = []
+    for entry in entries:
+        changes = []
+        for change in entry.changes:
+            field = fields.get(change["field"])
+            label = field.verbose_name if field is not None else change["field"]
+            changes.append(
+                {
+                    "field": change["field"],
+                    "label": label,
+                    "old": shown(field, change["old"]),
+                    "new": shown(field, change["new"]),
+                }
+            )
+        readable.append({"entry": entry, "changes": changes})
+    return readable

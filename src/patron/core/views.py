@@ -20,5 +20,10 @@ def audit_trail(request: HttpRequest, target_type: str, target_id: str) -> HttpR
     return render(
         request,
         "core/audit_trail.html",
-        {"page": page, "label": label, "model_name": model._meta.verbose_name},
+        {
+            "page": page,
+            "rows": selectors.audit_changes_readable(model, page.items),
+            "label": label,
+            "model_name": model._meta.verbose_name,
+        },
     )
