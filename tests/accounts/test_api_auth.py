@@ -140,3 +140,17 @@ def test_pagination_shape(api_for, agent, north):
     body = api_for(agent).get("/api/v1/customers?page=2&page_size=2").json()
     assert (body["count"], body["page"], body["page_size"], body["pages"]) == (5, 2, 2, 3)
     assert len(body["items"]) == 2
+
+
+def test_profile_fields_are_validated(api_for, agent):
+    api = api_for(agent)
+    error = assert_error_shape(api.patch("/api/v1/me", {"time_zone": "Mars/Olympus"}), 422)
+    assert "time_zone" in error["details"] and "Mars/Olympus" in error["message"]
+    ok = api.patch("/api/v1/me", {"time_zone": "Asia/Tbilisi", "language": "ka"})
+    assert ok.status_code == 200 and ok.json()["time_zone"] == "Asia/Tbilisi"
+
+
+def test_a_user_reads_only_their_own_account(api_for, agent, manager):
+    api = api_for(agent)
+    assert api.get(f"/api/v1/users/{agent.pk}").status_code == 200
+    assert_error_shape(api.get(f"/api/v1/users/{manager.pk}"), 403)

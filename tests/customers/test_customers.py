@@ -173,3 +173,22 @@ def test_delete_in_ui(client, agent, north_customer):
     response = client.post(f"/customers/{north_customer.pk}/delete/")
     assert response.status_code == 302
     assert not Customer.objects.filter(pk=north_customer.pk).exists()
+
+
+def test_service_enforces_field_lengths_for_every_caller(agent):
+    from patron.core.errors import ValidationFailed
+    from patron.customers import services
+
+    with pytest.raises(ValidationFailed) as caught:
+        services.customer_create(actor=agent, given_name="Ani", source="s" * 101)
+    assert "source" in caught.value.details
+    assert not Customer.objects.exists()
+
+
+def test_history_of_a_visible_record_without_entries_is_an_empty_page(
+    client, agent, north_customer
+):
+    client.force_login(agent)
+    response = client.get(f"/audit/customers.customer/{north_customer.pk}/")
+    assert response.status_code == 200
+    assert "No changes recorded" in response.content.decode()

@@ -4,12 +4,14 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from patron.accounts import selectors, services
 from patron.accounts.models import Team
 from patron.core.api_base import ERRORS, WRITE_ERRORS, PagePagination
+from patron.core.errors import ValidationFailed
 
 router = Router(tags=["users and teams"])
 
@@ -44,15 +46,15 @@ class MePatch(Schema):
 
 
 class UserIn(Schema):
-    email: str
+    email: str = Field(..., max_length=254)
     password: str = Field(..., min_length=1)
     role: RoleName = "agent"
-    full_name: str = ""
+    full_name: str = Field("", max_length=200)
     team_ids: list[int] = []
 
 
 class UserPatch(Schema):
-    full_name: str | None = None
+    full_name: str | None = Field(None, max_length=200)
     role: RoleName | None = None
     is_active: bool | None = None
     team_ids: list[int] | None = None
@@ -81,10 +83,6 @@ class TokenCreated(TokenOut):
 
 
 def _teams(ids: list[int]) -> list[Team]:
-    from django.utils.translation import gettext as _
-
-    from patron.core.errors import ValidationFailed
-
     teams = list(Team.objects.filter(pk__in=ids))
     missing = sorted(set(ids) - {t.pk for t in teams})
     if missing:
@@ -95,26 +93,24 @@ def _teams(ids: list[int]) -> list[Team]:
 
 @router.get("/me", response=UserOut, summary="The signed-in user")
 def me(request: HttpRequest) -> Any:
-    return selectors.user_get(user_id=request.user.pk)
+    return selectors.user_get(viewer=request.user, user_id=request.user.pk)
 
 
 @router.patch("/me", response={200: UserOut, **WRITE_ERRORS}, summary="Change my profile")
 def me_update(request: HttpRequest, payload: MePatch) -> Any:
     fields = payload.model_dump(exclude_unset=True, exclude_none=True)
     services.user_update(actor=request.user, user=request.user, **fields)
-    return selectors.user_get(user_id=request.user.pk)
+    return selectors.user_get(viewer=request.user, user_id=request.user.pk)
 
 
 @router.get("/users", response=list[UserOut], summary="List users (admins)")
 @paginate(PagePagination)
 def user_list(request: HttpRequest, q: str = "", role: RoleName | None = None) -> Any:
-    services.require_admin(request.user)
-    return selectors.user_list(query=q, role=role or "")
+    return selectors.user_list(viewer=request.user, query=q, role=role or "")
 
 
 @router.post("/users", response={201: UserOut, **WRITE_ERRORS}, summary="Create a user (admins)")
 def user_create(request: HttpRequest, payload: UserIn) -> Any:
-    services.require_admin(request.user)
     user = services.user_create(
         actor=request.user,
         email=payload.email,
@@ -123,26 +119,24 @@ def user_create(request: HttpRequest, payload: UserIn) -> Any:
         full_name=payload.full_name,
         teams=_teams(payload.team_ids),
     )
-    return Status(201, selectors.user_get(user_id=user.pk))
+    return Status(201, selectors.user_get(viewer=request.user, user_id=user.pk))
 
 
 @router.get("/users/{user_id}", response={200: UserOut, **ERRORS}, summary="Get a user (admins)")
 def user_get(request: HttpRequest, user_id: int) -> Any:
-    services.require_admin(request.user)
-    return selectors.user_get(user_id=user_id)
+    return selectors.user_get(viewer=request.user, user_id=user_id)
 
 
 @router.patch(
     "/users/{user_id}", response={200: UserOut, **WRITE_ERRORS}, summary="Change a user (admins)"
 )
 def user_update(request: HttpRequest, user_id: int, payload: UserPatch) -> Any:
-    services.require_admin(request.user)
-    user = selectors.user_get(user_id=user_id)
+    user = selectors.user_get(viewer=request.user, user_id=user_id)
     fields = payload.model_dump(exclude_unset=True, exclude_none=True)
     team_ids = fields.pop("team_ids", None)
     teams = _teams(team_ids) if team_ids is not None else None
     services.user_update(actor=request.user, user=user, teams=teams, **fields)
-    return selectors.user_get(user_id=user_id)
+    return selectors.user_get(viewer=request.user, user_id=user_id)
 
 
 @router.get("/teams", response=list[TeamOut], summary="List teams")
@@ -163,7 +157,6 @@ def team_create(request: HttpRequest, payload: TeamIn) -> Any:
     "/teams/{team_id}", response={200: TeamOut, **WRITE_ERRORS}, summary="Change a team (admins)"
 )
 def team_update(request: HttpRequest, team_id: int, payload: TeamIn) -> Any:
-    services.require_admin(request.user)
     team = selectors.team_get(team_id=team_id)
     return services.team_update(
         actor=request.user, team=team, name=payload.name, description=payload.description
@@ -172,7 +165,6 @@ def team_update(request: HttpRequest, team_id: int, payload: TeamIn) -> Any:
 
 @router.delete("/teams/{team_id}", response={204: None, **ERRORS}, summary="Delete a team (admins)")
 def team_delete(request: HttpRequest, team_id: int) -> Any:
-    services.require_admin(request.user)
     services.team_delete(actor=request.user, team=selectors.team_get(team_id=team_id))
     return Status(204, None)
 

@@ -1,17 +1,15 @@
 from __future__ import annotations
 
-import zoneinfo
-
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from patron.accounts.models import Role, Team
+from patron.accounts.models import Role, Team, time_zone_names
 from patron.core.forms import StyledForm
 
 
 def time_zone_choices() -> list[tuple[str, str]]:
-    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+    return [(name, name.replace("_", " ")) for name in sorted(time_zone_names())]
 
 
 class LoginForm(StyledForm):

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import functools
+import zoneinfo
+
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+@functools.cache
+def time_zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in time_zone_names():
+        raise ValidationError(
+            _("Unknown time zone “%(zone)s”; use a name such as Asia/Yerevan."),
+            params={"zone": value},
+        )
 
 
 class Role(models.TextChoices):
@@ -57,7 +74,9 @@ class User(AbstractBaseUser):
         blank=True,
         help_text=_("Leave empty to follow the browser."),
     )
-    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="UTC", validators=[validate_time_zone]
+    )
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now, editable=False)
 

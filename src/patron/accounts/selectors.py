@@ -7,9 +7,14 @@ from django.utils.translation import gettext as _
 
 from patron.accounts.models import ApiToken, Team, User
 from patron.core.errors import NotFound
+from patron.core.visibility import require_admin
 
 
-def user_list(*, query: str = "", role: str = "", team_id: int | None = None) -> QuerySet[User]:
+def user_list(
+    *, viewer: User, query: str = "", role: str = "", team_id: int | None = None
+) -> QuerySet[User]:
+    """All users, for admins."""
+    require_admin(viewer)
     users = User.objects.prefetch_related("teams")
     if query:
         users = users.filter(Q(email__icontains=query) | Q(full_name__icontains=query))
@@ -20,7 +25,10 @@ def user_list(*, query: str = "", role: str = "", team_id: int | None = None) ->
     return users.order_by("full_name", "email")
 
 
-def user_get(*, user_id: int) -> User:
+def user_get(*, viewer: User, user_id: int) -> User:
+    """One user: one's own account, or anyone's for an admin."""
+    if viewer.pk != user_id:
+        require_admin(viewer)
     user = User.objects.filter(pk=user_id).prefetch_related("teams").first()
     if user is None:
         raise NotFound(_("Not found."))
@@ -28,6 +36,7 @@ def user_get(*, user_id: int) -> User:
 
 
 def user_by_email(*, email: str) -> User:
+    """For the command line, which acts as the system."""
     user = User.objects.filter(email__iexact=(email or "").strip()).first()
     if user is None:
         raise NotFound(_("No user with the email %(email)s.") % {"email": email})

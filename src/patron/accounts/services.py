@@ -15,15 +15,12 @@ from django.utils.translation import gettext as _
 
 from patron.accounts.models import ApiToken, Role, Team, User
 from patron.core.audit import audit_create, audit_delete, audit_record, audit_update, snapshot
-from patron.core.errors import NotFound, PermissionDenied, ValidationFailed
+from patron.core.errors import NotFound, ValidationFailed
+from patron.core.validation import model_validate
+from patron.core.visibility import require_admin
 
 TOKEN_PREFIX = "ptn_"  # noqa: S105 - a label, not a secret
-
-
-def require_admin(actor: User | None) -> None:
-    """Users and teams are managed by admins only. `None` is the system (CLI set-up)."""
-    if actor is not None and not (actor.is_active and actor.role == Role.ADMIN):
-        raise PermissionDenied(_("Only an admin can manage users and teams."))
+USER_RULES_NOT_HERE = ("password", "last_login")  # checked by their own validators
 
 
 def generate_password() -> str:
@@ -79,6 +76,7 @@ def user_create(
         raise ValidationFailed(message, details={"email": [message]})
     user = User(email=email, role=role, full_name=full_name.strip(), language=language)
     user.time_zone = time_zone or "UTC"
+    model_validate(user, exclude=USER_RULES_NOT_HERE)
     _check_password(password, user)
     user.set_password(password)
     user.save()
@@ -110,23 +108,18 @@ def user_update(
     if actor.pk == user.pk and fields.get("is_active") is False:
         raise ValidationFailed(_("You cannot deactivate your own account."))
     before = snapshot(user)
-    before_teams = sorted(user.teams.values_list("name", flat=True))
     for name, value in fields.items():
         setattr(user, name, value)
+    model_validate(user, exclude=USER_RULES_NOT_HERE)
     user.save()
-    extra = []
+    team_change = []
     if teams is not None:
+        before_teams = sorted(user.teams.values_list("name", flat=True))
         user.teams.set(teams)
-        after_teams = sorted(user.teams.values_list("name", flat=True))
+        after_teams = sorted(team.name for team in teams)
         if after_teams != before_teams:
-            extra.append({"field": "teams", "old": before_teams, "new": after_teams})
-    entry = audit_update(actor=actor, instance=user, before=before)
-    if extra:
-        if entry is None:
-            audit_record(actor, "update", user, extra)
-        else:
-            entry.changes = entry.changes + extra
-            entry.save(update_fields=["changes"])
+            team_change = [{"field": "teams", "old": before_teams, "new": after_teams}]
+    audit_update(actor=actor, instance=user, before=before, extra_changes=team_change)
     return user
 
 
@@ -155,7 +148,9 @@ def team_create(*, actor: User | None, name: str, description: str = "") -> Team
     if Team.objects.filter(name__iexact=name).exists():
         message = _("A team named %(name)s already exists.") % {"name": name}
         raise ValidationFailed(message, details={"name": [message]})
-    team = Team.objects.create(name=name, description=description.strip())
+    team = Team(name=name, description=description.strip())
+    model_validate(team)
+    team.save()
     audit_create(actor=actor, instance=team)
     return team
 
@@ -171,6 +166,7 @@ def team_update(*, actor: User, team: Team, name: str, description: str = "") ->
         raise ValidationFailed(message, details={"name": [message]})
     before = snapshot(team)
     team.name, team.description = name, description.strip()
+    model_validate(team)
     team.save()
     audit_update(actor=actor, instance=team, before=before)
     return team

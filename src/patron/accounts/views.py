@@ -30,17 +30,17 @@ from patron.accounts.forms import (
     apply_errors,
 )
 from patron.accounts.models import Role
-from patron.core.errors import PatronError, PermissionDenied, Throttled
+from patron.core.errors import PatronError, Throttled
 from patron.core.languages import language_cookie_set
 from patron.core.pagination import paginate
+from patron.core.visibility import require_admin
 
 
 def admin_required(view: Any) -> Any:
     @wraps(view)
     @login_required
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.user.role != Role.ADMIN:
-            raise PermissionDenied(_("Only an admin can manage users and teams."))
+        require_admin(request.user)
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -163,7 +163,9 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
 def user_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     role = request.GET.get("role", "")
-    users = selectors.user_list(query=query, role=role if role in Role.values else "")
+    users = selectors.user_list(
+        viewer=request.user, query=query, role=role if role in Role.values else ""
+    )
     context = {
         "page": paginate(request, users),
         "query": query,
@@ -209,7 +211,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
 
 @admin_required
 def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
-    user = selectors.user_get(user_id=user_id)
+    user = selectors.user_get(viewer=request.user, user_id=user_id)
     initial = {
         "email": user.email,
         "full_name": user.full_name,

@@ -86,10 +86,15 @@ def audit_create(*, actor: User | None, instance: models.Model) -> AuditEntry:
 
 
 def audit_update(
-    *, actor: User | None, instance: models.Model, before: dict[str, Any]
+    *,
+    actor: User | None,
+    instance: models.Model,
+    before: dict[str, Any],
+    extra_changes: Iterable[dict[str, Any]] = (),
 ) -> AuditEntry | None:
-    """Log the fields that differ from `before`; nothing is written when nothing changed."""
-    changes = changes_between(before, snapshot(instance, before.keys()))
+    """Log the fields that differ from `before`, plus `extra_changes` (e.g. many-to-many
+    fields a snapshot does not hold); nothing is written when nothing changed."""
+    changes = changes_between(before, snapshot(instance, before.keys())) + list(extra_changes)
     if not changes:
         return None
     return audit_record(actor, AuditEntry.Action.UPDATE, instance, changes)

@@ -2,7 +2,8 @@
 
 - admins and managers see and change every record;
 - agents see and change the records of their teams, and the records they own;
-- viewers see what an agent of their teams would see, and change nothing.
+- viewers see what an agent of their teams would see, and change nothing;
+- users, teams and settings are managed by admins (`require_admin`).
 
 Selectors call `visible_to`; services call `require_write` / `require_create`. A record
 that exists but is out of sight is reported as not found, so its existence never leaks.
@@ -61,6 +62,12 @@ def can_read(viewer: User, record: models.Model) -> bool:
 
 def can_write(viewer: User, record: models.Model) -> bool:
     return can_write_any(viewer) and can_read(viewer, record)
+
+
+def require_admin(viewer: User | None) -> None:
+    """Users, teams and settings are for admins. `None` is the system itself (CLI set-up)."""
+    if viewer is not None and not (_active(viewer) and viewer.role == "admin"):
+        raise PermissionDenied(_("Only an admin can manage users and teams."))
 
 
 def require_create(viewer: User) -> None:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from patron.core import visibility
 from patron.core.audit import audit_create, audit_delete, audit_update, snapshot
 from patron.core.errors import Conflict, ValidationFailed
+from patron.core.validation import model_validate
 from patron.customers.models import Customer
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ COUNTRY_CODES = frozenset(code for code in Locale("en").territories if code.isal
 
 
 def _validate(customer: Customer) -> None:
+    """The customer rules, with messages that say what to do; then the field rules."""
     errors: dict[str, list[str]] = {}
 
     def fail(field: str, message: str) -> None:
@@ -60,6 +62,8 @@ def _validate(customer: Customer) -> None:
     if errors:
         first = next(iter(errors.values()))[0]
         raise ValidationFailed(first, details=errors)
+    customer.display_name = customer.compute_display_name()
+    model_validate(customer)  # lengths and the rest of the field rules
 
 
 def _keep_in_sight(actor: User, customer: Customer) -> None:
@@ -90,7 +94,6 @@ def customer_create(*, actor: User, **fields: Any) -> Customer:
         customer.team = _default_team(actor)
     _validate(customer)
     _keep_in_sight(actor, customer)
-    customer.display_name = customer.compute_display_name()
     customer.save()
     audit_create(actor=actor, instance=customer)
     return customer
@@ -122,7 +125,6 @@ def customer_update(
         setattr(current, name, value)
     _validate(current)
     _keep_in_sight(actor, current)
-    current.display_name = current.compute_display_name()
     if snapshot(current) == before:
         return current
     current.version += 1

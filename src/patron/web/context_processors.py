@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
@@ -25,22 +26,24 @@ SECTIONS = [
 ]
 
 
-def _url_or_none(name: str) -> str | None:
-    from django.urls import NoReverseMatch
-
-    try:
-        return reverse(name)
-    except NoReverseMatch:
-        return None
+@functools.cache
+def built_sections() -> tuple[tuple[str, Any, str, str], ...]:
+    """(key, label, url, icon) of the sections that exist; URLs do not change at run time,
+    so this is worked out once per process, not on every page."""
+    built = []
+    for key, label, url_name, icon in SECTIONS:
+        try:
+            built.append((key, label, reverse(url_name), icon))
+        except NoReverseMatch:
+            continue
+    return tuple(built)
 
 
 def navigation(request: HttpRequest) -> list[dict[str, Any]]:
     items = []
-    for key, label, url_name, icon in SECTIONS:
-        url = _url_or_none(url_name)
-        if url is not None:
-            active = request.path.startswith(url)
-            items.append({"key": key, "label": label, "url": url, "icon": icon, "active": active})
+    for key, label, url, icon in built_sections():
+        active = request.path.startswith(url)
+        items.append({"key": key, "label": label, "url": url, "icon": icon, "active": active})
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated and user.role == "admin":
         url = reverse("accounts:user_list")

@@ -22,6 +22,7 @@ from patron.core.errors import PatronError
 from patron.core.languages import language_cookie_set
 from patron.core.visibility import can_write_any
 from patron.customers import selectors as customer_selectors
+from patron.customers.models import Customer
 
 HEARTBEAT_STALE_AFTER = dt.timedelta(minutes=5)
 
@@ -38,7 +39,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "recent_changes": core_selectors.audit_recent(viewer=request.user, limit=8),
         "stages": [
             {"value": v, "label": label, "count": counts[v]}
-            for v, label in customer_selectors.Customer.Lifecycle.choices
+            for v, label in Customer.Lifecycle.choices
         ],
     }
     return render(request, "web/dashboard.html", context)
