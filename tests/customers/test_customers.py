@@ -192,3 +192,13 @@ def test_history_of_a_visible_record_without_entries_is_an_empty_page(
     response = client.get(f"/audit/customers.customer/{north_customer.pk}/")
     assert response.status_code == 200
     assert "No changes recorded" in response.content.decode()
+
+
+def test_api_null_for_a_text_field_means_empty_not_a_crash(api_for, agent, north_customer):
+    api = api_for(agent)
+    url = f"/api/v1/customers/{north_customer.pk}"
+    response = api.patch(url, {"source": None, "organization_name": None, "given_name": None})
+    assert response.status_code == 200, response.content
+    assert (response.json()["source"], response.json()["display_name"]) == ("", "Nor")
+    error = assert_error_shape(api.patch(url, {"kind": None}), 422)
+    assert "kind" in error["details"]

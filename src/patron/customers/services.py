@@ -36,6 +36,9 @@ COUNTRY_CODES = frozenset(code for code in Locale("en").territories if code.isal
 def _validate(customer: Customer) -> None:
     """The customer rules, with messages that say what to do; then the field rules."""
     errors: dict[str, list[str]] = {}
+    # Text fields arrive as None from some callers (a JSON null): that means empty.
+    for name in ("given_name", "family_name", "organization_name", "source", "language"):
+        setattr(customer, name, (getattr(customer, name) or "").strip())
 
     def fail(field: str, message: str) -> None:
         errors.setdefault(field, []).append(message)
@@ -57,8 +60,6 @@ def _validate(customer: Customer) -> None:
         fail("given_name", _("A person needs a given or a family name."))
     if customer.owner is not None and not customer.owner.is_active:
         fail("owner", _("The owner must be an active user."))
-    for name in ("given_name", "family_name", "organization_name", "source"):
-        setattr(customer, name, (getattr(customer, name) or "").strip())
     if errors:
         first = next(iter(errors.values()))[0]
         raise ValidationFailed(first, details=errors)
