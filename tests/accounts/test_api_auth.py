@@ -154,3 +154,15 @@ def test_a_user_reads_only_their_own_account(api_for, agent, manager):
     api = api_for(agent)
     assert api.get(f"/api/v1/users/{agent.pk}").status_code == 200
     assert_error_shape(api.get(f"/api/v1/users/{manager.pk}"), 403)
+
+
+def test_out_of_range_ids_pages_and_unknown_fields_are_422(api_for, admin, agent):
+    api = api_for(admin)
+    huge = 2**70
+    error = assert_error_shape(api.patch(f"/api/v1/users/{agent.pk}", {"team_ids": [huge]}), 422)
+    assert error["details"][0]["field"].startswith("team_ids")
+    assert_error_shape(api.get(f"/api/v1/users/{huge}"), 422)
+    assert_error_shape(api.get("/api/v1/teams?page=99999999999999"), 422)
+    typo = api.post("/api/v1/customers", {"given_name": "Ani", "famly_name": "Nor"})
+    error = assert_error_shape(typo, 422, "invalid_input")
+    assert error["details"][0]["field"] == "famly_name"

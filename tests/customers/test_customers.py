@@ -202,3 +202,16 @@ def test_api_null_for_a_text_field_means_empty_not_a_crash(api_for, agent, north
     assert (response.json()["source"], response.json()["display_name"]) == ("", "Nor")
     error = assert_error_shape(api.patch(url, {"kind": None}), 422)
     assert "kind" in error["details"]
+
+
+def test_null_characters_are_refused_or_ignored_never_a_500(api_for, admin, north):
+    api = api_for(admin)
+    for path, body, field in [
+        ("/api/v1/teams", {"name": "Ya\x00ad"}, "name"),
+        ("/api/v1/customers", {"given_name": "A\x00ni"}, "given_name"),
+        ("/api/v1/tokens", {"name": "E\x00RP"}, "name"),
+    ]:
+        error = assert_error_shape(api.post(path, body), 422)
+        assert field in error["details"], path
+    assert api.get("/api/v1/customers?q=a%00b").status_code == 200
+    assert api.get("/api/v1/users?q=a%00b").status_code == 200

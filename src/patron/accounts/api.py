@@ -10,7 +10,7 @@ from ninja.pagination import paginate
 
 from patron.accounts import selectors, services
 from patron.accounts.models import Team
-from patron.core.api_base import ERRORS, WRITE_ERRORS, PagePagination
+from patron.core.api_base import ERRORS, WRITE_ERRORS, InputSchema, PagePagination, RecordId
 from patron.core.errors import ValidationFailed
 
 router = Router(tags=["users and teams"])
@@ -39,28 +39,28 @@ class UserOut(Schema):
         return list(obj.teams.all())
 
 
-class MePatch(Schema):
+class MePatch(InputSchema):
     full_name: str | None = Field(None, max_length=200)
     language: Literal["", "en", "he", "ar", "hy", "ka", "ms"] | None = None
     time_zone: str | None = Field(None, max_length=64)
 
 
-class UserIn(Schema):
+class UserIn(InputSchema):
     email: str = Field(..., max_length=254)
     password: str = Field(..., min_length=1)
     role: RoleName = "agent"
     full_name: str = Field("", max_length=200)
-    team_ids: list[int] = []
+    team_ids: list[RecordId] = []
 
 
-class UserPatch(Schema):
+class UserPatch(InputSchema):
     full_name: str | None = Field(None, max_length=200)
     role: RoleName | None = None
     is_active: bool | None = None
-    team_ids: list[int] | None = None
+    team_ids: list[RecordId] | None = None
 
 
-class TeamIn(Schema):
+class TeamIn(InputSchema):
     name: str = Field(..., min_length=1, max_length=120)
     description: str = Field("", max_length=500)
 
@@ -74,7 +74,7 @@ class TokenOut(Schema):
     revoked_at: dt.datetime | None
 
 
-class TokenIn(Schema):
+class TokenIn(InputSchema):
     name: str = Field("", max_length=100)
 
 
@@ -103,7 +103,7 @@ def me_update(request: HttpRequest, payload: MePatch) -> Any:
     return selectors.user_get(viewer=request.user, user_id=request.user.pk)
 
 
-@router.get("/users", response=list[UserOut], summary="List users (admins)")
+@router.get("/users", response={200: list[UserOut], **ERRORS}, summary="List users (admins)")
 @paginate(PagePagination)
 def user_list(request: HttpRequest, q: str = "", role: RoleName | None = None) -> Any:
     return selectors.user_list(viewer=request.user, query=q, role=role or "")
@@ -123,14 +123,14 @@ def user_create(request: HttpRequest, payload: UserIn) -> Any:
 
 
 @router.get("/users/{user_id}", response={200: UserOut, **ERRORS}, summary="Get a user (admins)")
-def user_get(request: HttpRequest, user_id: int) -> Any:
+def user_get(request: HttpRequest, user_id: RecordId) -> Any:
     return selectors.user_get(viewer=request.user, user_id=user_id)
 
 
 @router.patch(
     "/users/{user_id}", response={200: UserOut, **WRITE_ERRORS}, summary="Change a user (admins)"
 )
-def user_update(request: HttpRequest, user_id: int, payload: UserPatch) -> Any:
+def user_update(request: HttpRequest, user_id: RecordId, payload: UserPatch) -> Any:
     user = selectors.user_get(viewer=request.user, user_id=user_id)
     fields = payload.model_dump(exclude_unset=True, exclude_none=True)
     team_ids = fields.pop("team_ids", None)
@@ -139,7 +139,7 @@ def user_update(request: HttpRequest, user_id: int, payload: UserPatch) -> Any:
     return selectors.user_get(viewer=request.user, user_id=user_id)
 
 
-@router.get("/teams", response=list[TeamOut], summary="List teams")
+@router.get("/teams", response={200: list[TeamOut], **ERRORS}, summary="List teams")
 @paginate(PagePagination)
 def team_list(request: HttpRequest) -> Any:
     return selectors.team_list()
@@ -156,7 +156,7 @@ def team_create(request: HttpRequest, payload: TeamIn) -> Any:
 @router.patch(
     "/teams/{team_id}", response={200: TeamOut, **WRITE_ERRORS}, summary="Change a team (admins)"
 )
-def team_update(request: HttpRequest, team_id: int, payload: TeamIn) -> Any:
+def team_update(request: HttpRequest, team_id: RecordId, payload: TeamIn) -> Any:
     team = selectors.team_get(team_id=team_id)
     return services.team_update(
         actor=request.user, team=team, name=payload.name, description=payload.description
@@ -164,12 +164,12 @@ def team_update(request: HttpRequest, team_id: int, payload: TeamIn) -> Any:
 
 
 @router.delete("/teams/{team_id}", response={204: None, **ERRORS}, summary="Delete a team (admins)")
-def team_delete(request: HttpRequest, team_id: int) -> Any:
+def team_delete(request: HttpRequest, team_id: RecordId) -> Any:
     services.team_delete(actor=request.user, team=selectors.team_get(team_id=team_id))
     return Status(204, None)
 
 
-@router.get("/tokens", response=list[TokenOut], summary="My API tokens")
+@router.get("/tokens", response={200: list[TokenOut], **ERRORS}, summary="My API tokens")
 def token_list(request: HttpRequest) -> Any:
     return selectors.token_list(user=request.user)
 
@@ -181,6 +181,6 @@ def token_create(request: HttpRequest, payload: TokenIn) -> Any:
 
 
 @router.delete("/tokens/{token_id}", response={204: None, **ERRORS}, summary="Revoke an API token")
-def token_revoke(request: HttpRequest, token_id: int) -> Any:
+def token_revoke(request: HttpRequest, token_id: RecordId) -> Any:
     services.token_revoke(actor=request.user, token_id=token_id)
     return Status(204, None)

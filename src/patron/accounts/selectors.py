@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from patron.accounts.models import ApiToken, Team, User
 from patron.core.errors import NotFound
+from patron.core.text import search_text
 from patron.core.visibility import require_admin
 
 
@@ -16,6 +17,7 @@ def user_list(
     """All users, for admins."""
     require_admin(viewer)
     users = User.objects.prefetch_related("teams")
+    query = search_text(query)
     if query:
         users = users.filter(Q(email__icontains=query) | Q(full_name__icontains=query))
     if role:

@@ -145,11 +145,11 @@ def team_create(*, actor: User | None, name: str, description: str = "") -> Team
     name = (name or "").strip()
     if not name:
         raise ValidationFailed(_("A team needs a name."), details={"name": [_("Required.")]})
+    team = Team(name=name, description=description.strip())
+    model_validate(team)
     if Team.objects.filter(name__iexact=name).exists():
         message = _("A team named %(name)s already exists.") % {"name": name}
         raise ValidationFailed(message, details={"name": [message]})
-    team = Team(name=name, description=description.strip())
-    model_validate(team)
     team.save()
     audit_create(actor=actor, instance=team)
     return team
@@ -161,12 +161,12 @@ def team_update(*, actor: User, team: Team, name: str, description: str = "") ->
     name = (name or "").strip()
     if not name:
         raise ValidationFailed(_("A team needs a name."), details={"name": [_("Required.")]})
-    if Team.objects.filter(name__iexact=name).exclude(pk=team.pk).exists():
-        message = _("A team named %(name)s already exists.") % {"name": name}
-        raise ValidationFailed(message, details={"name": [message]})
     before = snapshot(team)
     team.name, team.description = name, description.strip()
     model_validate(team)
+    if Team.objects.filter(name__iexact=name).exclude(pk=team.pk).exists():
+        message = _("A team named %(name)s already exists.") % {"name": name}
+        raise ValidationFailed(message, details={"name": [message]})
     team.save()
     audit_update(actor=actor, instance=team, before=before)
     return team
@@ -194,9 +194,9 @@ def token_create(*, actor: User | None, user: User, name: str = "") -> tuple[Api
     name = (name or "").strip() or _("API token")
     secret = secrets.token_urlsafe(32)
     raw = f"{TOKEN_PREFIX}{secret}"
-    token = ApiToken.objects.create(
-        user=user, name=name[:100], prefix=raw[:12], token_hash=hash_token(raw)
-    )
+    token = ApiToken(user=user, name=name, prefix=raw[:12], token_hash=hash_token(raw))
+    model_validate(token)
+    token.save()
     audit_create(actor=actor, instance=token)
     return token, raw
 

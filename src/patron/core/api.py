@@ -8,7 +8,7 @@ from ninja import Router, Schema
 from ninja.pagination import paginate
 
 from patron.core import selectors
-from patron.core.api_base import PagePagination
+from patron.core.api_base import ERRORS, PagePagination
 
 router = Router(tags=["audit log"])
 
@@ -33,7 +33,7 @@ class AuditEntryOut(Schema):
 
 @router.get(
     "/audit/{target_type}/{target_id}",
-    response=list[AuditEntryOut],
+    response={200: list[AuditEntryOut], **ERRORS},
     summary="The audit trail of one record",
     description="`target_type` is `app.model`, e.g. `customers.customer`.",
 )

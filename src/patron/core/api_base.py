@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import QuerySet
@@ -15,10 +15,25 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import PaginationBase
 from ninja.security import HttpBearer, django_auth
+from pydantic import ConfigDict
 
 from patron.core.errors import PatronError
+from patron.core.visibility import MAX_ID
 
 logger = logging.getLogger("patron.api")
+
+# Ids the database can hold: larger ones are refused as invalid input (422), not passed on
+# to overflow a 64-bit column.
+RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
+# Deeper than this no list goes; it also keeps offsets within a 64-bit integer.
+MAX_PAGE = 1_000_000
+
+
+class InputSchema(Schema):
+    """A request body or query: unknown fields are refused (422), so a misspelt field
+    name is reported instead of silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class ErrorBody(Schema):
@@ -114,7 +129,7 @@ class PagePagination(PaginationBase):
     """`?page=N&page_size=M` (at most 200); the answer says how many there are in all."""
 
     class Input(Schema):
-        page: int = Field(1, ge=1, description="1-based page number")
+        page: int = Field(1, ge=1, le=MAX_PAGE, description="1-based page number")
         page_size: int = Field(50, ge=1, le=200, description="items per page, at most 200")
 
     class Output(Schema):

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from patron.core.errors import NotFound
 from patron.core.models import AuditEntry, JobHeartbeat, OwnedModel
-from patron.core.visibility import can_read, sees_everything
+from patron.core.visibility import can_read, is_record_id, sees_everything
 
 if TYPE_CHECKING:
     from patron.accounts.models import User
@@ -29,7 +29,7 @@ def audit_trail(*, viewer: User, target_type: str, target_id: str) -> QuerySet[A
         raise NotFound(_("Not found.")) from exc
     entries = AuditEntry.objects.filter(target_type=target_type, target_id=str(target_id))
     if issubclass(model, OwnedModel):
-        record = model.objects.filter(pk=target_id).first() if str(target_id).isdigit() else None
+        record = model.objects.filter(pk=target_id).first() if is_record_id(target_id) else None
         allowed = can_read(viewer, record) if record is not None else sees_everything(viewer)
     else:
         allowed = viewer.is_active and viewer.role == "admin"

@@ -82,6 +82,17 @@ def require_write(viewer: User, record: models.Model) -> None:
         raise PermissionDenied(_("Your role does not allow changes."))
 
 
+MAX_ID = 2**63 - 1
+
+
+def is_record_id(value: object) -> bool:
+    """Whether `value` can be a primary key at all (a 64-bit positive integer)."""
+    try:
+        return 1 <= int(str(value)) <= MAX_ID
+    except ValueError:
+        return False
+
+
 def get_visible(viewer: User, queryset: models.QuerySet[M], **lookup: object) -> M:
     """The record matching `lookup` if `viewer` may read it, else NotFound."""
     try:

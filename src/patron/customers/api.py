@@ -9,7 +9,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from patron.accounts.models import Team, User
-from patron.core.api_base import ERRORS, WRITE_ERRORS, PagePagination
+from patron.core.api_base import ERRORS, WRITE_ERRORS, InputSchema, PagePagination, RecordId
 from patron.core.errors import ValidationFailed
 from patron.customers import selectors, services
 
@@ -37,7 +37,7 @@ class CustomerOut(Schema):
     updated_at: dt.datetime
 
 
-class CustomerIn(Schema):
+class CustomerIn(InputSchema):
     kind: Kind = "person"
     given_name: str = Field("", max_length=120)
     family_name: str = Field("", max_length=120)
@@ -46,11 +46,11 @@ class CustomerIn(Schema):
     country: str = Field("", max_length=2)
     lifecycle_stage: Stage = "prospect"
     source: str = Field("", max_length=100)
-    owner_id: int | None = None
-    team_id: int | None = None
+    owner_id: RecordId | None = None
+    team_id: RecordId | None = None
 
 
-class CustomerPatch(Schema):
+class CustomerPatch(InputSchema):
     kind: Kind | None = None
     given_name: str | None = Field(None, max_length=120)
     family_name: str | None = Field(None, max_length=120)
@@ -59,8 +59,8 @@ class CustomerPatch(Schema):
     country: str | None = Field(None, max_length=2)
     lifecycle_stage: Stage | None = None
     source: str | None = Field(None, max_length=100)
-    owner_id: int | None = None
-    team_id: int | None = None
+    owner_id: RecordId | None = None
+    team_id: RecordId | None = None
     version: int | None = Field(
         None, description="The version you read; a mismatch answers 409. Or send If-Match."
     )
@@ -70,8 +70,8 @@ class CustomerFilters(Schema):
     q: str = Field("", description="Search by name")
     kind: Kind | None = None
     lifecycle_stage: Stage | None = None
-    owner_id: int | None = None
-    team_id: int | None = None
+    owner_id: RecordId | None = None
+    team_id: RecordId | None = None
     sort: Literal["name", "-name", "created", "-created", "updated", "-updated"] = "name"
 
 
@@ -104,7 +104,7 @@ def _if_match(request: HttpRequest) -> int | None:
     return int(raw)
 
 
-@router.get("", response=list[CustomerOut], summary="List customers")
+@router.get("", response={200: list[CustomerOut], **ERRORS}, summary="List customers")
 @paginate(PagePagination)
 def customer_list(request: HttpRequest, filters: Query[CustomerFilters]) -> Any:
     return selectors.customer_list(
@@ -128,7 +128,7 @@ def customer_create(request: HttpRequest, payload: CustomerIn) -> Any:
 
 
 @router.get("/{customer_id}", response={200: CustomerOut, **ERRORS}, summary="Get a customer")
-def customer_get(request: HttpRequest, customer_id: int, response: HttpResponse) -> Any:
+def customer_get(request: HttpRequest, customer_id: RecordId, response: HttpResponse) -> Any:
     customer = selectors.customer_get(viewer=request.user, customer_id=customer_id)
     response["ETag"] = f'"{customer.version}"'
     return customer
@@ -138,7 +138,7 @@ def customer_get(request: HttpRequest, customer_id: int, response: HttpResponse)
     "/{customer_id}", response={200: CustomerOut, **WRITE_ERRORS}, summary="Change a customer"
 )
 def customer_update(
-    request: HttpRequest, customer_id: int, payload: CustomerPatch, response: HttpResponse
+    request: HttpRequest, customer_id: RecordId, payload: CustomerPatch, response: HttpResponse
 ) -> Any:
     customer = selectors.customer_get(viewer=request.user, customer_id=customer_id)
     data = payload.model_dump(exclude_unset=True)
@@ -152,7 +152,7 @@ def customer_update(
 
 
 @router.delete("/{customer_id}", response={204: None, **ERRORS}, summary="Delete a customer")
-def customer_delete(request: HttpRequest, customer_id: int) -> Any:
+def customer_delete(request: HttpRequest, customer_id: RecordId) -> Any:
     customer = selectors.customer_get(viewer=request.user, customer_id=customer_id)
     services.customer_delete(actor=request.user, customer=customer)
     return Status(204, None)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Count, Q, QuerySet
 
+from patron.core.text import search_text
 from patron.core.visibility import get_visible, visible_to
 from patron.customers.models import Customer
 
@@ -33,7 +34,7 @@ def customer_list(
     sort: str = "name",
 ) -> QuerySet[Customer]:
     customers = visible_to(viewer, Customer.objects.all()).select_related("owner", "team")
-    query = (query or "").strip()
+    query = search_text(query)
     if query:
         customers = customers.filter(
             Q(display_name__icontains=query) | Q(organization_name__icontains=query)

@@ -20,6 +20,7 @@ from patron.accounts import services as account_services
 from patron.core import selectors as core_selectors
 from patron.core.errors import PatronError
 from patron.core.languages import language_cookie_set
+from patron.core.text import search_text
 from patron.core.visibility import can_write_any
 from patron.customers import selectors as customer_selectors
 from patron.customers.models import Customer
@@ -47,7 +48,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def search(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()
+    query = search_text(request.GET.get("q"))
     customers = []
     total = 0
     if query:
