@@ -98,3 +98,22 @@ def test_the_real_command_end_to_end(tmp_path):
     for command in ("serve", "worker", "demo", "createuser", "token", "check", "setup"):
         help_text = run_patron(command, "--help", env=env)
         assert help_text.returncode == 0 and "usage:" in help_text.stdout, command
+
+
+@pytest.mark.django_db
+def test_createuser_reuses_teams_and_audits_new_ones():
+    from patron.accounts.models import Team
+    from patron.core.models import AuditEntry
+
+    call("createuser", "a@example.com", "--team", "Yerevan")
+    call("createuser", "b@example.com", "--team", "yerevan")
+    assert list(Team.objects.values_list("name", flat=True)) == ["Yerevan"]
+    assert AuditEntry.objects.filter(target_type="accounts.team", action="create").count() == 1
+    assert AuditEntry.objects.filter(target_type="accounts.user", action="create").count() == 2
+
+
+@pytest.mark.django_db
+def test_demo_refuses_a_weak_password_clearly():
+    with pytest.raises(CommandError, match="too short|too common|numeric"):
+        call("demo", "--customers", "1", "--password", "123")
+    assert not User.objects.exists()

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from patron.accounts.models import Role, Team, User
-from patron.accounts.services import generate_password
+from patron.accounts.models import Role, User
+from patron.accounts.services import generate_password, team_get_or_create, user_create
 from patron.customers.demo import MARKETS, demo_customers_load
 
 DEMO_DOMAIN = "demo.patron.example"
@@ -50,8 +50,8 @@ def demo_load(*, customers: int = 300, password: str | None = None) -> DemoRepor
     report = DemoReport()
     teams = {}
     for market in MARKETS:
-        team, created = Team.objects.get_or_create(
-            name=market.team, defaults={"description": f"Customers served from {market.team}"}
+        team, created = team_get_or_create(
+            actor=None, name=market.team, description=f"Customers served from {market.team}"
         )
         teams[market.team] = team
         report.teams_added += int(created)
@@ -60,10 +60,14 @@ def demo_load(*, customers: int = 300, password: str | None = None) -> DemoRepor
         user = User.objects.filter(email=email).first()
         if user is None:
             report.password = report.password or password or generate_password()
-            user = User.objects.create_user(
-                email=email, password=report.password, full_name=full_name, role=role
+            user = user_create(
+                actor=None,
+                email=email,
+                password=report.password,
+                full_name=full_name,
+                role=role,
+                teams=[teams[name] for name in team_names],
             )
-            user.teams.set([teams[name] for name in team_names])
             report.users_added.append(email)
         if role == Role.AGENT:
             for name in team_names:

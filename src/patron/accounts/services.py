@@ -155,6 +155,16 @@ def team_create(*, actor: User | None, name: str, description: str = "") -> Team
     return team
 
 
+def team_get_or_create(
+    *, actor: User | None, name: str, description: str = ""
+) -> tuple[Team, bool]:
+    """The team called `name` (whatever its letter case), made if missing."""
+    existing = Team.objects.filter(name__iexact=(name or "").strip()).first()
+    if existing is not None:
+        return existing, False
+    return team_create(actor=actor, name=name, description=description), True
+
+
 @transaction.atomic
 def team_update(*, actor: User, team: Team, name: str, description: str = "") -> Team:
     require_admin(actor)

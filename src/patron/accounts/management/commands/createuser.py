@@ -7,8 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from patron.accounts.models import Role, Team
-from patron.accounts.services import generate_password, user_create
+from patron.accounts.models import Role
+from patron.accounts.services import generate_password, team_get_or_create, user_create
 from patron.core.errors import PatronError
 
 
@@ -44,12 +44,12 @@ class Command(BaseCommand):
                 raise CommandError("No password on standard input.")
         else:
             password = generate_password()
-        teams = [
-            Team.objects.get_or_create(name=name.strip())[0]
-            for name in options["team"]
-            if name.strip()
-        ]
         try:
+            teams = [
+                team_get_or_create(actor=None, name=name)[0]
+                for name in options["team"]
+                if name.strip()
+            ]
             user = user_create(
                 actor=None,
                 email=options["email"],

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from patron.core.errors import PatronError
 from patron.demo import demo_load
 
 
@@ -32,7 +33,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["customers"] < 0:
             raise CommandError("--customers must be 0 or more.")
-        report = demo_load(customers=options["customers"], password=options["password"])
+        try:
+            report = demo_load(customers=options["customers"], password=options["password"])
+        except PatronError as exc:
+            raise CommandError(exc.message) from exc
         self.stdout.write(
             f"Demo data: {report.teams_added} teams, {len(report.users_added)} staff and "
             f"{report.customers_added} customers added."
