@@ -114,6 +114,6 @@ def test_createuser_reuses_teams_and_audits_new_ones():
 
 @pytest.mark.django_db
 def test_demo_refuses_a_weak_password_clearly():
-    with pytest.raises(CommandError, match="too short|too common|numeric"):
+    with pytest.raises(CommandError, match=r"too short|too common|numeric"):
         call("demo", "--customers", "1", "--password", "123")
     assert not User.objects.exists()
