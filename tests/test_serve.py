@@ -94,3 +94,42 @@ def test_one_command_serves_the_app_and_runs_jobs(served):
         check=False,
     )
     assert again.returncode == 0 and "password" not in again.stdout
+
+
+def test_serve_without_setup_gathers_static_files_itself(tmp_path):
+    env = clean_env(tmp_path, PATRON_HTTPS="0")
+    migrate = subprocess.run(
+        [sys.executable, "-m", "patron", "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert migrate.returncode == 0, migrate.stderr
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "patron",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--no-jobs",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        assert wait_for(lambda: get(f"{base}/login/")[0] == 200, 30)
+        assert (tmp_path / "static" / "staticfiles.json").exists()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)

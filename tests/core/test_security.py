@@ -1,26 +1,28 @@
 """Production settings pass Django's deployment checks; rich text is sanitised."""
 
-import os
-
 from patron.core.sanitize import clean_html
 from tests.processes import clean_env, run_patron
 
 
 def production_env(tmp_path):
-    # Production keeps a DATABASE_URL if one is set (the PostgreSQL run checks it too).
-    env = clean_env(tmp_path, PATRON_ALLOWED_HOSTS="crm.example.com")
-    if os.environ.get("DATABASE_URL"):
-        env["DATABASE_URL"] = os.environ["DATABASE_URL"]
-    return env
+    # Its own SQLite file: the checks are about settings, and the test stays hermetic.
+    return clean_env(tmp_path, PATRON_ALLOWED_HOSTS="crm.example.com")
 
 
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    assert run_patron("migrate", env=production_env(tmp_path)).returncode == 0
     result = run_patron(
         "check", "--deploy", "--fail-level", "WARNING", env=production_env(tmp_path)
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_check_reports_pending_migrations(tmp_path):
+    result = run_patron("check", env=production_env(tmp_path))
+    assert "patron.W001" in result.stderr + result.stdout
+    assert "patron migrate" in result.stderr + result.stdout
 
 
 def test_check_deploy_warns_when_https_is_off(tmp_path):
@@ -55,7 +57,6 @@ def test_sqlite_runs_in_wal_mode(db):
 
 def test_wal_mode_on_the_file_database(tmp_path):
     env = production_env(tmp_path)
-    env.pop("DATABASE_URL", None)  # this is about the embedded SQLite database
     code = (
         "from django.db import connection; c = connection.cursor(); "
         "c.execute('PRAGMA journal_mode'); print(c.fetchone()[0])"

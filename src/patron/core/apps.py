@@ -6,3 +6,6 @@ class CoreConfig(AppConfig):
     name = "patron.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self) -> None:
+        from patron.core import checks  # noqa: F401 - registers the system checks

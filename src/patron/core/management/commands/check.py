@@ -26,4 +26,6 @@ class Command(DjangoCheck):
             self.stdout.write(
                 f"https:          {'on' if settings.HTTPS else 'off (loopback only)'}"
             )
+        # Include the database checks (pending migrations) unless told which databases.
+        options["databases"] = options.get("databases") or ["default"]
         super().handle(*app_labels, **options)

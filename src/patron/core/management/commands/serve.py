@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 
@@ -31,6 +32,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from gunicorn.app.base import BaseApplication
 
+        self._prepare_static_files()
         consumer = None if options["no_jobs"] else self._start_consumer()
         bind = f"{options['host']}:{options['port']}"
 
@@ -53,6 +55,14 @@ class Command(BaseCommand):
             f"{'separate' if consumer is None else 'in this command'})"
         )
         PatronServer().run()
+
+    def _prepare_static_files(self) -> None:
+        """Hashed static file names need their manifest: gather the files once if
+        `patron setup` (or `collectstatic`) has not, rather than fail every page."""
+        storage = settings.STORAGES["staticfiles"]["BACKEND"]
+        if "Manifest" in storage and not (settings.STATIC_ROOT / "staticfiles.json").exists():
+            self.stdout.write("Gathering static files (first start)…")
+            call_command("collectstatic", interactive=False, verbosity=0)
 
     def _start_consumer(self) -> subprocess.Popen:
         process = subprocess.Popen([sys.executable, "-m", "patron", "worker"])
