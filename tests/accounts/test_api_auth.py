@@ -9,6 +9,7 @@ from openapi_spec_validator import validate
 from patron.accounts.models import ApiToken
 from patron.accounts.services import token_revoke
 from tests.conftest import assert_error_shape
+from tests.factories import PASSWORD
 
 
 @pytest.mark.django_db
@@ -166,3 +167,20 @@ def test_out_of_range_ids_pages_and_unknown_fields_are_422(api_for, admin, agent
     typo = api.post("/api/v1/customers", {"given_name": "Ani", "famly_name": "Nor"})
     error = assert_error_shape(typo, 422, "invalid_input")
     assert error["details"][0]["field"] == "famly_name"
+
+
+def test_password_change_through_the_api_needs_the_current_one(api_for, agent):
+    api = api_for(agent)
+    wrong = api.post(
+        "/api/v1/me/password", {"current_password": "nope", "new_password": "a fresh passphrase 7"}
+    )
+    assert "current_password" in assert_error_shape(wrong, 422)["details"]
+    weak = api.post("/api/v1/me/password", {"current_password": PASSWORD, "new_password": "123"})
+    assert "password" in assert_error_shape(weak, 422)["details"]
+    ok = api.post(
+        "/api/v1/me/password",
+        {"current_password": PASSWORD, "new_password": "a fresh passphrase 7"},
+    )
+    assert ok.status_code == 204
+    agent.refresh_from_db()
+    assert agent.check_password("a fresh passphrase 7")

@@ -103,6 +103,22 @@ def me_update(request: HttpRequest, payload: MePatch) -> Any:
     return selectors.user_get(viewer=request.user, user_id=request.user.pk)
 
 
+class PasswordIn(InputSchema):
+    current_password: str
+    new_password: str = Field(..., min_length=1)
+
+
+@router.post("/me/password", response={204: None, **WRITE_ERRORS}, summary="Change my password")
+def me_password(request: HttpRequest, payload: PasswordIn) -> Any:
+    services.user_set_password(
+        actor=request.user,
+        user=request.user,
+        password=payload.new_password,
+        current_password=payload.current_password,
+    )
+    return Status(204, None)
+
+
 @router.get("/users", response={200: list[UserOut], **ERRORS}, summary="List users (admins)")
 @paginate(PagePagination)
 def user_list(request: HttpRequest, q: str = "", role: RoleName | None = None) -> Any:

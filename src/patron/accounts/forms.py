@@ -52,16 +52,6 @@ class PasswordChangeForm(StyledForm):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    def __init__(self, user: object, *args: object, **kwargs: object) -> None:
-        self.user = user
-        super().__init__(*args, **kwargs)
-
-    def clean_old_password(self) -> str:
-        value = self.cleaned_data["old_password"]
-        if not self.user.check_password(value):
-            raise forms.ValidationError(_("Your current password is not correct."))
-        return value
-
     def clean(self) -> dict:
         data = super().clean()
         if data.get("new_password1") and data.get("new_password1") != data.get("new_password2"):

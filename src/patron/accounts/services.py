@@ -124,14 +124,25 @@ def user_update(
 
 
 @transaction.atomic
-def user_set_password(*, actor: User | None, user: User, password: str) -> User:
-    if actor is not None and actor.pk != user.pk:
+def user_set_password(
+    *, actor: User | None, user: User, password: str, current_password: str = ""
+) -> User:
+    """Set a password: one's own only with the current one; anyone's as an admin."""
+    if actor is not None and actor.pk == user.pk:
+        current_password_check(user=user, current_password=current_password)
+    elif actor is not None:
         require_admin(actor)
     _check_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
     audit_update_password(actor=actor, user=user)
     return user
+
+
+def current_password_check(*, user: User, current_password: str) -> None:
+    if not user.check_password(current_password):
+        message = _("Your current password is not correct.")
+        raise ValidationFailed(message, details={"current_password": [message]})
 
 
 def audit_update_password(*, actor: User | None, user: User) -> None:

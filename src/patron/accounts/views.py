@@ -113,16 +113,28 @@ def profile(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("old_password", "new_password1", "new_password2")
 @login_required
 def password_change(request: HttpRequest) -> HttpResponse:
-    form = PasswordChangeForm(request.user, request.POST or None)
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and not form.is_valid() and form.data.get("old_password"):
+        # Say everything at once: a wrong current password too, not only the mismatch.
+        try:
+            services.current_password_check(
+                user=request.user, current_password=form.data["old_password"]
+            )
+        except PatronError as exc:
+            form.add_error("old_password", exc.message)
     if request.method == "POST" and form.is_valid():
         try:
             services.user_set_password(
-                actor=request.user, user=request.user, password=form.cleaned_data["new_password1"]
+                actor=request.user,
+                user=request.user,
+                password=form.cleaned_data["new_password1"],
+                current_password=form.cleaned_data["old_password"],
             )
         except PatronError as exc:
-            apply_errors(
-                form, {"new_password1": exc.details.get("password", [exc.message])}, exc.message
-            )
+            # The service names the fields as the API does; the form has its own names.
+            names = {"current_password": "old_password", "password": "new_password1"}
+            details = {names.get(k, k): v for k, v in exc.details.items()}
+            apply_errors(form, details, exc.message)
         else:
             update_session_auth_hash(request, request.user)
             messages.success(request, _("Your password is changed."))
