@@ -215,3 +215,19 @@ def test_null_characters_are_refused_or_ignored_never_a_500(api_for, admin, nort
         assert field in error["details"], path
     assert api.get("/api/v1/customers?q=a%00b").status_code == 200
     assert api.get("/api/v1/users?q=a%00b").status_code == 200
+
+
+def test_a_bad_filter_value_drops_only_that_filter(client, manager, north):
+    CustomerFactory(given_name="Keeper", team=north)
+    CustomerFactory(given_name="Other", team=north)
+    client.force_login(manager)
+    page = client.get("/customers/?q=Keeper&team=999999").content.decode()
+    assert "Keeper" in page and "Other" not in page
+
+
+def test_invalid_fields_are_marked_for_assistive_technology(client, agent):
+    client.force_login(agent)
+    page = client.post(
+        "/customers/new/", {"kind": "person", "lifecycle_stage": "customer", "country": "XX"}
+    ).content.decode()
+    assert 'aria-invalid="true"' in page and "is-invalid" in page

@@ -96,16 +96,3 @@ class TokenForm(StyledForm):
         required=False,
         help_text=_("What the token is for, e.g. “ERP sync”."),
     )
-
-
-def apply_errors(form: forms.Form, details: object, fallback: str) -> None:
-    """Put a service's per-field messages on the form (non-field when no field matches)."""
-    placed = False
-    if isinstance(details, dict):
-        for field, messages in details.items():
-            target = field if field in form.fields else None
-            for message in messages if isinstance(messages, list) else [messages]:
-                form.add_error(target, str(message))
-                placed = True
-    if not placed:
-        form.add_error(None, fallback)

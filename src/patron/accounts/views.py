@@ -27,10 +27,10 @@ from patron.accounts.forms import (
     TokenForm,
     UserCreateForm,
     UserForm,
-    apply_errors,
 )
 from patron.accounts.models import Role
 from patron.core.errors import PatronError, Throttled
+from patron.core.forms import apply_errors
 from patron.core.languages import language_cookie_set
 from patron.core.pagination import paginate
 from patron.core.visibility import require_admin

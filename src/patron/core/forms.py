@@ -27,8 +27,29 @@ class StyledForm(forms.Form):
                 css = "form-control"
             existing = widget.attrs.get("class", "")
             widget.attrs["class"] = f"{existing} {css}".strip()
-            if self.is_bound and name in self.errors:
-                widget.attrs["class"] += " is-invalid"
-                widget.attrs["aria-invalid"] = "true"
             if field.help_text or self.is_bound:
                 widget.attrs.setdefault("aria-describedby", f"id_{name}_help")
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        """Every error, from cleaning or from a service, marks its widget invalid."""
+        super().add_error(field, error)
+        names = error.keys() if isinstance(error, dict) else [field]
+        for name in names:
+            if name in self.fields and "is-invalid" not in self.fields[name].widget.attrs.get(
+                "class", ""
+            ):
+                self.fields[name].widget.attrs["class"] += " is-invalid"
+                self.fields[name].widget.attrs["aria-invalid"] = "true"
+
+
+def apply_errors(form: forms.Form, details: object, fallback: str) -> None:
+    """Put a service's per-field messages on the form (non-field when no field matches)."""
+    placed = False
+    if isinstance(details, dict):
+        for field, messages in details.items():
+            target = field if field in form.fields else None
+            for message in messages if isinstance(messages, list) else [messages]:
+                form.add_error(target, str(message))
+                placed = True
+    if not placed:
+        form.add_error(None, fallback)

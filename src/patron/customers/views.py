@@ -9,9 +9,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from patron.accounts.forms import apply_errors
 from patron.core import visibility
 from patron.core.errors import Conflict, PatronError
+from patron.core.forms import apply_errors
 from patron.core.pagination import paginate
 from patron.customers import selectors, services
 from patron.customers.forms import CustomerFilterForm, CustomerForm
@@ -33,7 +33,8 @@ FORM_FIELDS = (
 @login_required
 def customer_list(request: HttpRequest) -> HttpResponse:
     filters = CustomerFilterForm(request.GET or None)
-    data = filters.cleaned_data if filters.is_valid() else {}
+    filters.is_valid()  # a bad value in one filter (a stale bookmark) drops that filter only
+    data = getattr(filters, "cleaned_data", {})
     team = data.get("team")
     customers = selectors.customer_list(
         viewer=request.user,
