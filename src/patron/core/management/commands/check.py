@@ -7,6 +7,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.commands.check import Command as DjangoCheck
 
+from patron.core import checks as patron_checks
+
 
 class Command(DjangoCheck):
     help = (
@@ -28,4 +30,5 @@ class Command(DjangoCheck):
             )
         # Include the database checks (pending migrations) unless told which databases.
         options["databases"] = options.get("databases") or ["default"]
+        patron_checks.report_pending_migrations = True
         super().handle(*app_labels, **options)
