@@ -1,5 +1,6 @@
 """`patron setup` then `patron serve`: a complete system from one command, as `make run` does."""
 
+import contextlib
 import json
 import os
 import signal
@@ -11,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from tests.processes import clean_env
+from tests.processes import clean_env, run_patron
 
 
 def free_port():
@@ -23,43 +24,6 @@ def free_port():
 def get(url):
     with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback only
         return response.status, response.read().decode()
-
-
-@pytest.fixture
-def served(tmp_path):
-    env = clean_env(
-        tmp_path,
-        PATRON_HTTPS="0",
-        PATRON_ADMIN_EMAIL="boss@example.com",
-        PATRON_ADMIN_PASSWORD="a long passphrase 9",
-    )
-    setup = subprocess.run(
-        [sys.executable, "-m", "patron", "setup", "--customers", "40"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert setup.returncode == 0, setup.stderr
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "patron", "serve", "--port", str(port), "--workers", "1"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        yield base, setup.stdout, env
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
 
 
 def wait_for(predicate, seconds):
@@ -74,6 +38,42 @@ def wait_for(predicate, seconds):
     return False
 
 
+@contextlib.contextmanager
+def serving(env, *options):
+    """`patron serve` on a free loopback port; stopped, with its job consumer, afterwards."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "patron", "serve", "--port", str(port), "--workers", "1", *options],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def served(tmp_path):
+    env = clean_env(
+        tmp_path,
+        PATRON_HTTPS="0",
+        PATRON_ADMIN_EMAIL="boss@example.com",
+        PATRON_ADMIN_PASSWORD="a long passphrase 9",
+    )
+    setup = run_patron("setup", "--customers", "40", env=env)
+    assert setup.returncode == 0, setup.stderr
+    with serving(env) as base:
+        yield base, setup.stdout, env
+
+
 def test_one_command_serves_the_app_and_runs_jobs(served):
     base, setup_output, env = served
     assert "boss@example.com" in setup_output and "Loaded demo data: 40 customers" in setup_output
@@ -85,51 +85,14 @@ def test_one_command_serves_the_app_and_runs_jobs(served):
     css = page.split('href="/static/patron/css/')[1].split('"')[0]
     assert get(f"{base}/static/patron/css/{css}")[0] == 200  # static files, hashed names
     # A second setup is a no-op: no second admin, no second demo load.
-    again = subprocess.run(
-        [sys.executable, "-m", "patron", "setup"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    again = run_patron("setup", env=env, timeout=120)
     assert again.returncode == 0 and "password" not in again.stdout
 
 
 def test_serve_without_setup_gathers_static_files_itself(tmp_path):
     env = clean_env(tmp_path, PATRON_HTTPS="0")
-    migrate = subprocess.run(
-        [sys.executable, "-m", "patron", "migrate"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    migrate = run_patron("migrate", env=env, timeout=120)
     assert migrate.returncode == 0, migrate.stderr
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "patron",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--no-jobs",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
+    with serving(env, "--no-jobs") as base:
         assert wait_for(lambda: get(f"{base}/login/")[0] == 200, 30)
         assert (tmp_path / "static" / "staticfiles.json").exists()
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=20)
