@@ -5,6 +5,7 @@ from factory.django import DjangoModelFactory
 
 from patron.accounts.models import Role, Team, User
 from patron.customers.models import Customer
+from patron.customers.services import search_terms_refresh
 
 PASSWORD = "correct horse battery staple"
 
@@ -41,9 +42,16 @@ class UserFactory(DjangoModelFactory):
 class CustomerFactory(DjangoModelFactory):
     class Meta:
         model = Customer
+        skip_postgeneration_save = True
 
     kind = Customer.Kind.PERSON
     given_name = factory.Sequence(lambda n: f"Given{n}")
     family_name = "Family"
     display_name = factory.LazyAttribute(lambda o: f"{o.given_name} {o.family_name}".strip())
     lifecycle_stage = Customer.Lifecycle.CUSTOMER
+
+    @factory.post_generation
+    def search_terms(self, create, extracted, **kwargs):
+        # What the services do on every write: the customer becomes findable.
+        if create:
+            search_terms_refresh([self.pk])

@@ -219,3 +219,9 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_PER_PAGE = 50
+
+# --- Customers ----------------------------------------------------------------------------
+# A customer or contact point not confirmed for this many days is flagged as stale.
+PATRON_STALE_AFTER_DAYS = int(os.environ.get("PATRON_STALE_AFTER_DAYS", "365"))
+# Largest upload the import wizard accepts (the CLI streams files of any size).
+PATRON_IMPORT_MAX_UPLOAD_MB = int(os.environ.get("PATRON_IMPORT_MAX_UPLOAD_MB", "200"))

@@ -52,6 +52,8 @@ class AuditEntry(models.Model):
         CREATE = "create", _("created")
         UPDATE = "update", _("updated")
         DELETE = "delete", _("deleted")
+        MERGE = "merge", _("merged")
+        UNMERGE = "unmerge", _("unmerged")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -65,6 +67,9 @@ class AuditEntry(models.Model):
     target_label = models.CharField(max_length=255, blank=True)
     # [{"field": name, "old": value, "new": value}, ...]
     changes = models.JSONField(default=list, blank=True)
+    # What an operation needs to be undone (a merge keeps the merged record and the rows
+    # it moved or dropped here), so reversal reads the audit log, not a side table.
+    payload = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]
