@@ -10,6 +10,7 @@ class CustomersConfig(AppConfig):
     def ready(self) -> None:
         from patron.core.relations import register_customer_relation
         from patron.customers import models as m
+        from patron.customers import search  # noqa: F401 - registers the __prefix lookup
 
         # What a merge moves from the merged customer to the survivor.
         register_customer_relation(m.ContactPoint, "customer", unique_with=("kind", "search_value"))
@@ -24,3 +25,5 @@ class CustomersConfig(AppConfig):
             newest_by="recorded_at",
         )
         register_customer_relation(m.Customer.tags.through, "customer", unique_with=("tag",))
+        # One row per customer: the survivor's preferences stay when both have some.
+        register_customer_relation(m.Preferences, "customer")

@@ -40,7 +40,9 @@ class Customer(OwnedModel):
     organization_name = models.CharField(_("organization name"), max_length=200, blank=True)
     # Stored, not computed per read: lists sort and search on it over a million rows.
     display_name = models.CharField(_("name"), max_length=255, db_index=True, editable=False)
-    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, blank=True)
+    # Any language the customer speaks (BCP 47 such as "fr" or "pt-BR"), not only the
+    # languages of the UI: validated against CLDR by the services.
+    language = models.CharField(_("language"), max_length=16, blank=True)
     country = models.CharField(_("country"), max_length=2, blank=True, help_text=_("ISO code"))
     city = models.CharField(_("city"), max_length=100, blank=True)
     time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
@@ -71,6 +73,11 @@ class Customer(OwnedModel):
         if self.kind == self.Kind.ORGANIZATION:
             return self.organization_name.strip()
         return " ".join(p for p in (self.given_name.strip(), self.family_name.strip()) if p)
+
+    def get_language_display(self) -> str:
+        from patron.customers.languages import language_name
+
+        return language_name(self.language)
 
     @property
     def is_organization(self) -> bool:
@@ -285,3 +292,32 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- Duplicates (owned by the duplicates-and-merge work) ---------------------------------
+
+
+class DuplicateDismissal(models.Model):
+    """Someone checked a pair of customers and said they are not the same: the pair is no
+    longer proposed. Plain ids, not foreign keys: a merge deletes one of them and its undo
+    brings it back with the same id, and the decision should hold again then."""
+
+    first_id = models.PositiveBigIntegerField()  # the smaller id of the pair
+    second_id = models.PositiveBigIntegerField()
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    dismissed_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("dismissed duplicate")
+        constraints = [
+            models.UniqueConstraint(fields=["first_id", "second_id"], name="unique_dismissal"),
+            models.CheckConstraint(
+                condition=models.Q(first_id__lt=models.F("second_id")),
+                name="dismissal_ordered_pair",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_id} ≠ {self.second_id}"

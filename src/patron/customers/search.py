@@ -41,21 +41,7 @@ def is_phone_like(text: str) -> bool:
 
 
 def name_terms(display_name: str) -> set[str]:
-    folded = fold(display_name)
-    terms = {w[:MAX_TERM] for w in _WORD.findall(folded)}
-    if folded:
-        terms.add(folded[:MAX_TERM])
-    return terms
-
-
-def phone_terms(e164: str, national_digits: str = "") -> set[str]:
-    """E.164 digits and the national number (with and without a trunk 0), so a number is
-    found however a user types it."""
-    terms = {digits(e164)}
-    if national_digits:
-        terms.add(national_digits)
-        terms.add(national_digits.lstrip("0"))
-    return {t[:MAX_TERM] for t in terms if t}
+    return {w[:MAX_TERM] for w in _WORD.findall(fold(display_name))}
 
 
 def value_term(value: str) -> str:
@@ -66,31 +52,32 @@ def value_term(value: str) -> str:
 def customer_terms(
     *,
     display_name: str,
-    emails: Iterable[str] = (),
-    phones: Iterable[tuple[str, str]] = (),
+    phones_national: Iterable[str] = (),
     identifiers: Iterable[str] = (),
 ) -> set[str]:
+    """The words of the name, national phone numbers (without trunk 0) and external ids.
+    Emails and full phone numbers are found through ContactPoint.search_value, which
+    has an index of its own."""
     terms = name_terms(display_name)
-    terms.update(value_term(e) for e in emails if e)
-    for e164, national in phones:
-        terms.update(phone_terms(e164, national))
+    terms.update(n.lstrip("0")[:MAX_TERM] for n in phones_national if n)
     terms.update(value_term(v) for v in identifiers if v)
     terms.discard("")
     return terms
 
 
 def query_alternatives(query: str) -> tuple[list[str], list[str]]:
-    """(whole-query prefixes, any of which may match; the query's words, which must all
-    match as prefixes). A phone-like query also tries its digits, with and without the
-    trunk 0, against the phone terms."""
-    whole = [value_term(query)]
+    """(prefixes of which any may match, or else words that must all match as prefixes).
+
+    One word ("ani", "ani@mail.am", "CUST-001") and phone numbers ("+374 91 23",
+    "091 23") are matched whole, against names, emails, phones and external ids; several
+    words ("ani nor") each against the words of names."""
     if is_phone_like(query):
         number = digits(query)
-        whole += [number, number.lstrip("0")]
+        return [w for w in dict.fromkeys([number, number.lstrip("0")]) if w], []
     query_words = words(query)
-    if len(query_words) < 2:
-        query_words = []  # one word is already covered by the whole-query prefix
-    return [w for w in dict.fromkeys(whole) if w], query_words
+    if len(query.split()) >= 2 and len(query_words) >= 2:
+        return [], query_words
+    return [value_term(query)], []
 
 
 def prefix_bound(prefix: str) -> str:
