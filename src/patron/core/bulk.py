@@ -104,17 +104,21 @@ def insert_rows(
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             raw = cursor.cursor  # the psycopg cursor: COPY is several times faster
-            with raw.copy(f"COPY {_table(model)} ({names}) FROM STDIN") as copy:
+            with (
+                connection.wrap_database_errors,
+                raw.copy(f"COPY {_table(model)} ({names}) FROM STDIN") as copy,
+            ):
                 for row in rows:
                     copy.write_row(row)
             return
         marks = ", ".join(["%s"] * len(columns))
         # The sqlite3 module directly: Django's wrapper re-formats every parameter.
-        sqlite3.Cursor.executemany(
-            cursor.cursor,
-            f"INSERT INTO {_table(model)} ({names}) VALUES ({marks.replace('%s', '?')})",  # noqa: S608
-            rows,
-        )
+        with connection.wrap_database_errors:
+            sqlite3.Cursor.executemany(
+                cursor.cursor,
+                f"INSERT INTO {_table(model)} ({names}) VALUES ({marks.replace('%s', '?')})",  # noqa: S608
+                rows,
+            )
 
 
 def update_rows(

@@ -120,7 +120,7 @@ class BatchWriter:
             reason = _("the database refused this batch (lines %(first)d–%(last)d): %(error)s") % {
                 "first": batch[0].line,
                 "last": batch[-1].line,
-                "error": str(exc)[:300],
+                "error": (str(exc).strip().splitlines() or [""])[0][:300],
             }
             for row in batch:
                 self.reject(row.line, reason, row.raw)
@@ -350,6 +350,10 @@ class BatchWriter:
             changes,
         )
 
+    def _warn_once(self, message: str) -> None:
+        if message not in self.report.warnings:
+            self.report.warnings.append(message)
+
     def _actor_id(self) -> int | None:
         return self.ctx.actor.pk if self.ctx.actor is not None else None
 
@@ -493,6 +497,8 @@ class BatchWriter:
             return 0, set()
         org_of: dict[int, int] = {}
         created = self._resolve_organizations(people, org_of)
+        if not people:
+            return created, set()
         now = timezone.now()
         existing: dict[tuple[int, int], tuple[int, str]] = {}
         person_ids = [r.customer_id for r in people]
@@ -520,12 +526,24 @@ class BatchWriter:
     def _resolve_organizations(self, people: list[ParsedRow], org_of: dict[int, int]) -> int:
         by_ext = sorted({r.organization_external_id for r in people if r.organization_external_id})
         known_ext: dict[str, int] = {}
+        not_organizations: set[str] = set()
         for chunk in _chunks(by_ext):
-            known_ext.update(
-                ExternalIdentifier.objects.filter(
-                    system=self.system, value__in=chunk, customer__kind=Customer.Kind.ORGANIZATION
-                ).values_list("value", "customer_id")
+            for value, customer_id, kind in ExternalIdentifier.objects.filter(
+                system=self.system, value__in=chunk
+            ).values_list("value", "customer_id", "customer__kind"):
+                if kind == Customer.Kind.ORGANIZATION:
+                    known_ext[value] = customer_id
+                else:
+                    not_organizations.add(value)
+        for value in sorted(not_organizations):
+            self._warn_once(
+                _(
+                    "organization_external_id “%(value)s” is a person, not an organization: "
+                    "the people naming it are not linked to it."
+                )
+                % {"value": value}
             )
+        people[:] = [r for r in people if r.organization_external_id not in not_organizations]
         by_name = sorted({r.organization_name for r in people if not r.organization_external_id})
         known_name: dict[str, int] = {}
         for chunk in _chunks(by_name):
