@@ -96,6 +96,15 @@ class CsvReader:
                 yield start, row
 
 
+def check_encoding(stream: BinaryIO, encoding: str = "utf-8") -> None:
+    """Read the whole file once and raise CsvFileError at the first line that is not in
+    `encoding`, so a wizard can say so before anything is mapped or imported."""
+    reader = CsvReader.__new__(CsvReader)
+    reader.stream, reader.encoding = stream, encoding
+    for _line in reader._decoded_lines():
+        pass
+
+
 def sniff_delimiter(header_line: str) -> str:
     """The delimiter of a header line: whichever candidate occurs most (comma on a tie)."""
     counts = {d: header_line.count(d) for d in DELIMITERS}

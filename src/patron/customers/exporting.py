@@ -23,7 +23,7 @@ from patron.customers.models import (
 )
 
 CHUNK = 1000
-EXPORT_COLUMNS = (*tuple(c for c in COLUMNS if c != "team"), "team")
+EXPORT_COLUMNS = COLUMNS
 
 
 def _chunks(customers: QuerySet[Customer]) -> Iterator[list[Customer]]:
@@ -108,6 +108,7 @@ def _csv_row(customer: Customer, d: dict[str, Any], custom_keys: list[str]) -> l
         "lifecycle_stage": customer.lifecycle_stage,
         "tags": "|".join(d["tags"]),
         "created_at": customer.created_at.isoformat(timespec="seconds"),
+        "source": customer.source,
     }
     row = [values[c] for c in EXPORT_COLUMNS]
     row += [(customer.custom_fields or {}).get(key, "") for key in custom_keys]

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from patron.core import visibility
-from patron.core.csvfile import CsvFileError, CsvReader
+from patron.core.csvfile import CsvFileError, CsvReader, check_encoding
 from patron.core.errors import Conflict, NotFound, ValidationFailed
 from patron.customers import custom_fields as custom_field_rules
 from patron.customers.importing import (
@@ -54,11 +54,16 @@ def _fail(field: str, message: str) -> ValidationFailed:
 
 
 def _read_header(path: Path, encoding: str) -> list[str]:
-    with path.open("rb") as stream:
-        try:
+    """The file's header, once every line is known to decode."""
+    try:
+        with path.open("rb") as stream:
+            check_encoding(stream, encoding)
+        with path.open("rb") as stream:
             return CsvReader(stream, encoding=encoding).header
-        except (CsvFileError, LookupError) as exc:
-            raise _fail("file", str(exc)) from exc
+    except LookupError as exc:
+        raise _fail("encoding", _("Unknown encoding “%(name)s”.") % {"name": encoding}) from exc
+    except CsvFileError as exc:
+        raise _fail("file", str(exc)) from exc
 
 
 def import_upload(

@@ -73,6 +73,7 @@ AUDIT_FIELDS = (
 )
 # Fields an import row may change on an existing customer (an empty cell changes nothing).
 UPDATABLE = (
+    "source",
     "kind",
     "given_name",
     "family_name",
@@ -257,7 +258,7 @@ class BatchWriter:
                     r.city,
                     "",
                     r.lifecycle_stage or Customer.Lifecycle.PROSPECT,
-                    "",
+                    r.source,
                     r.custom,
                     r.owner_id or owner_default,
                     self._team_for(r),
@@ -442,6 +443,7 @@ class BatchWriter:
     def _merged_values(self, r: ParsedRow, before: dict[str, Any]) -> dict[str, Any]:
         after = dict(before)
         incoming = {
+            "source": r.source,
             "kind": r.kind if self.ctx.positions.get("kind") is not None else "",
             "given_name": r.given_name,
             "family_name": r.family_name,

@@ -60,6 +60,7 @@ COLUMNS = (
     "lifecycle_stage",
     "tags",
     "created_at",
+    "source",
 )
 # Other names the same columns go by in common exports.
 ALIASES = {
@@ -82,6 +83,7 @@ ALIASES = {
     "owner": "owner_email",
     "stage": "lifecycle_stage",
     "lifecycle": "lifecycle_stage",
+    "lead_source": "source",
 }
 # Columns of a rejects file: it imports again once fixed.
 REJECT_COLUMNS = ("import_line", "import_error")
@@ -94,6 +96,7 @@ LIMITS = {
     "title": 120,
     "city": 100,
     "address": 500,
+    "source": 100,
 }
 LIFECYCLE_STAGES = tuple(Customer.Lifecycle.values)
 TAG_SEPARATORS = ("|", ";", ",")
@@ -177,6 +180,7 @@ class ParsedRow:
     tags: list[str]
     created_at: dt.datetime | None
     custom: dict[str, Any]
+    source: str = ""
     display_name: str = ""
     customer_id: int | None = None
 
@@ -403,6 +407,7 @@ def parse_row(ctx: _Context, line: int, row: list[str]) -> ParsedRow:
         tags=tags,
         created_at=created_at,
         custom=custom,
+        source=get("source", ""),
     )
     parsed.display_name = (
         org_name if kind == "organization" else " ".join(p for p in (given, family) if p)

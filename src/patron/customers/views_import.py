@@ -198,7 +198,7 @@ def import_rejects(request: HttpRequest, import_id: int) -> HttpResponse:
 
 
 def _filtered(request: HttpRequest):
-    filters = CustomerFilterForm(request.GET or None)
+    filters = CustomerFilterForm(request.GET or None, tags=selectors.tag_names())
     filters.is_valid()
     return selectors.customer_list(viewer=request.user, **filters.selectors_arguments())
 
