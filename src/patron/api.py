@@ -9,6 +9,8 @@ from patron.accounts.api import router as accounts_router
 from patron.core.api import router as core_router
 from patron.core.api_base import AUTH, install_error_handlers
 from patron.customers.api import router as customers_router
+from patron.customers.api_import import router as customers_import_router
+from patron.customers.api_merge import router as customers_merge_router
 
 api = NinjaAPI(
     title="Patron API",
@@ -24,5 +26,8 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 api.add_router("/", accounts_router)
+# Before the customers router: its /{customer_id} would otherwise catch /duplicates.
+api.add_router("/customers", customers_merge_router)
+api.add_router("/customers", customers_import_router)
 api.add_router("/customers", customers_router)
 api.add_router("/", core_router)

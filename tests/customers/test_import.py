@@ -298,10 +298,10 @@ def test_an_agent_cannot_update_another_teams_customer_by_import(agent, south_cu
 
 
 @pytest.mark.django_db
-def test_background_reading_gives_the_same_result(db):
+def test_checking_in_worker_processes_gives_the_same_result(db):
     rows = "\n".join(f"r{n},Name{n},Family,r{n}@example.com" for n in range(2500))
     text = "external_id,first_name,last_name,email\n" + rows + "\nbad,X,Y,nope\n"
-    report, _ = run(text, background=True, batch_size=700)
+    report, _ = run(text, workers=2, batch_size=700)
     assert (report.created, report.rejected) == (2500, 1)
     assert report.rejects[0].line == 2502
 

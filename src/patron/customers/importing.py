@@ -113,8 +113,8 @@ class ImportOptions:
     mapping: dict[str, str] | None = None
     default_country: str = ""
     source_label: str = ""
-    # Read and check rows in a thread while the main one writes (for large files).
-    background: bool = False
+    # Processes that check rows while this one writes (1: check here, between batches).
+    workers: int = 1
 
 
 @dataclass
@@ -492,7 +492,7 @@ def import_customers(
     writer = BatchWriter(ctx, report, reject)
     batch: list[ParsedRow] = []
     try:
-        for parsed in parsed_rows(reader, ctx, background=options.background):
+        for parsed in parsed_rows(reader, ctx, workers=options.workers):
             report.rows += 1
             if isinstance(parsed, tuple):
                 reject(*parsed)

@@ -294,6 +294,47 @@ class SavedView(models.Model):
         return self.name
 
 
+class CustomerImport(models.Model):
+    """One CSV import through the wizard or the API: the uploaded file, how its columns
+    map, and the reports of its dry run and its run."""
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("Uploaded")
+        QUEUED = "queued", _("Queued")
+        CHECKING = "checking", _("Checking (dry run)")
+        CHECKED = "checked", _("Checked")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    file_name = models.CharField(_("file"), max_length=255)
+    file_size = models.PositiveBigIntegerField(default=0)
+    stored_as = models.CharField(max_length=255, editable=False)
+    header = models.JSONField(default=list)
+    mapping = models.JSONField(default=dict, blank=True)
+    system = models.CharField(_("system of the external ids"), max_length=50, default="import")
+    default_country = models.CharField(_("country for local phone numbers"), max_length=2, blank=True)
+    encoding = models.CharField(_("encoding"), max_length=20, default="utf-8")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.UPLOADED)
+    dry_run = models.BooleanField(default=False)
+    # Counts while it runs, then the full report (ImportReport.as_dict()).
+    report = models.JSONField(null=True, blank=True)
+    check_report = models.JSONField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("customer import")
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
 # --- Duplicates (owned by the duplicates-and-merge work) ---------------------------------
 
 

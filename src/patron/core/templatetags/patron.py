@@ -39,6 +39,13 @@ def richtext(value: str) -> SafeString:
     return mark_safe(clean_html(value))  # noqa: S308 - cleaned by nh3 just above
 
 
+@register.filter
+def message_action(message: Any) -> dict[str, str] | None:
+    from patron.core.flash import message_action as action
+
+    return action(message)
+
+
 @register.simple_tag(takes_context=True)
 def query_with(context: template.Context, **changes: Any) -> str:
     """The current query string with some parameters changed (None or "" removes one)."""

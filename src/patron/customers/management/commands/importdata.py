@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,12 @@ class Command(BaseCommand):
             "--country", default="", help="country for phone numbers written without +CC"
         )
         parser.add_argument("--batch-size", type=int, default=5000, help="rows per transaction")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=min(4, os.cpu_count() or 1),
+            help="processes checking rows while this one writes (default: the cores, up to 4)",
+        )
         parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -52,7 +59,7 @@ class Command(BaseCommand):
             encoding=options["encoding"],
             default_country=options["country"].upper(),
             source_label=Path(source).name if source != "-" else "stdin",
-            background=True,
+            workers=max(1, options["workers"]),
         )
         progress = None if options["quiet"] else self._progress
         stream = sys.stdin.buffer if source == "-" else open(source, "rb")  # noqa: SIM115
