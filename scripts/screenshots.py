@@ -21,6 +21,7 @@ PAGES = {
     "customer-edit": None,
     "search": "/search/?q=a",
     "admin-users": "/manage/users/",
+    "admin-custom-fields": "/manage/custom-fields/",
     "tokens": "/account/tokens/",
     "profile": "/account/",
     "history": None,

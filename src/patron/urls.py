@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("patron.web.urls")),
     path("", include("patron.accounts.urls")),
     path("customers/", include("patron.customers.urls")),
+    path("manage/custom-fields/", include("patron.customers.urls_admin")),
     path("audit/", include("patron.core.urls")),
     path("api/v1/", api.urls),
     path("healthz", web_views.healthz, name="healthz"),

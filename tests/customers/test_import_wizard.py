@@ -140,8 +140,14 @@ def test_export_from_the_list_follows_its_filters(
     job = CustomerImport.objects.get()
     client.post(
         f"/customers/import/{job.pk}/mapping/",
-        {"map-0": "external_id", "map-1": "first_name", "map-2": "last_name", "map-3": "email",
-         "map-5": "country", "system": "import"},
+        {
+            "map-0": "external_id",
+            "map-1": "first_name",
+            "map-2": "last_name",
+            "map-3": "email",
+            "map-5": "country",
+            "system": "import",
+        },
     )
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/customers/import/{job.pk}/start/", {"dry_run": "0"})

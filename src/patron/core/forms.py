@@ -28,7 +28,8 @@ class StyledForm(forms.Form):
             existing = widget.attrs.get("class", "")
             widget.attrs["class"] = f"{existing} {css}".strip()
             if field.help_text or self.is_bound:
-                widget.attrs.setdefault("aria-describedby", f"id_{name}_help")
+                # The id field.html gives the help or error text (it follows auto_id).
+                widget.attrs.setdefault("aria-describedby", f"{self[name].auto_id}_help")
 
     def add_error(self, field: str | None, error: Any) -> None:
         """Every error, from cleaning or from a service, marks its widget invalid."""
@@ -38,8 +39,10 @@ class StyledForm(forms.Form):
             if name in self.fields and "is-invalid" not in self.fields[name].widget.attrs.get(
                 "class", ""
             ):
-                self.fields[name].widget.attrs["class"] += " is-invalid"
-                self.fields[name].widget.attrs["aria-invalid"] = "true"
+                attrs = self.fields[name].widget.attrs
+                # Hidden inputs have no class of their own.
+                attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
+                attrs["aria-invalid"] = "true"
 
 
 def apply_errors(form: forms.Form, details: object, fallback: str) -> None:

@@ -1,22 +1,62 @@
-"""REST endpoints for customers. Thin: they call selectors and services."""
+"""REST endpoints for customers. Thin: they call selectors and services.
+
+The routers of the sub-resources live next to this module (api_contact, api_memberships,
+api_consent, api_settings); `router` mounts them all under /customers. Literal paths
+(/customers/tags ...) are mounted before /customers/{customer_id}, which would otherwise
+take them for an id.
+"""
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
+from pydantic import StringConstraints
 
 from patron.accounts.models import Team, User
 from patron.core.api_base import ERRORS, WRITE_ERRORS, InputSchema, PagePagination, RecordId
 from patron.core.errors import ValidationFailed
-from patron.customers import selectors, services
+from patron.customers import (
+    api_consent,
+    api_contact,
+    api_memberships,
+    api_settings,
+    selectors,
+    services,
+    upsert,
+)
+from patron.customers.api_common import (
+    CustomFieldValues,
+    IfMatch,
+    TagName,
+    Text,
+    expected_version,
+    require_version,
+    set_etag,
+    text,
+)
+from patron.customers.models import Customer
 
-router = Router(tags=["customers"])
+# The list and create live on the mounted router itself (path "" = /customers, no slash);
+# everything else on child routers, in the order below.
+router = Router()
+customers = Router(tags=["customers"])
 
 Kind = Literal["person", "organization"]
 Stage = Literal["prospect", "customer", "lost", "partner"]
+Sort = Literal["name", "-name", "created", "-created", "updated", "-updated"]
+# The customer's own text fields: the service reports a NUL character in them per field,
+# like any other rule they break; nested items and filters are checked here (text()).
+Name = Annotated[str, StringConstraints(max_length=120)]
+OrganizationName = Annotated[str, StringConstraints(max_length=200)]
+Language = Annotated[str, StringConstraints(max_length=16)]
+Country = Annotated[str, StringConstraints(max_length=2)]
+City = Annotated[str, StringConstraints(max_length=100)]
+TimeZone = Annotated[str, StringConstraints(max_length=64)]
+Source = Annotated[str, StringConstraints(max_length=100)]
+Tags = list[TagName]
 
 
 class CustomerOut(Schema):
@@ -26,53 +66,143 @@ class CustomerOut(Schema):
     given_name: str
     family_name: str
     organization_name: str
-    language: str
-    country: str
+    language: str = Field(..., description="BCP 47, such as fr or pt-BR")
+    country: str = Field(..., description="ISO 3166 two-letter code")
+    city: str
+    time_zone: str
     lifecycle_stage: Stage
     source: str
     owner_id: int | None
     team_id: int | None
-    version: int
+    tags: list[str]
+    custom_fields: dict[str, Any]
+    preferred_email: str | None
+    preferred_phone: str | None = Field(..., description="E.164")
+    last_confirmed_at: dt.datetime | None
+    stale: bool = Field(..., description="Not confirmed within the stale-data period")
+    version: int = Field(..., description="Send it back as If-Match when you change it")
     created_at: dt.datetime
     updated_at: dt.datetime
+
+    @staticmethod
+    def resolve_tags(obj: Customer) -> list[str]:
+        return sorted(t.name for t in obj.tags.all())
+
+    @staticmethod
+    def resolve_preferred_email(obj: Customer) -> str | None:
+        return _preferred(obj, "email")
+
+    @staticmethod
+    def resolve_preferred_phone(obj: Customer) -> str | None:
+        return _preferred(obj, "phone")
+
+    @staticmethod
+    def resolve_stale(obj: Customer) -> bool:
+        return selectors.customer_is_stale(obj, selectors.stale_cutoff())
+
+
+def _preferred(customer: Customer, kind: str) -> str | None:
+    # A list page prefetched `preferred_points`; one customer has its contact points.
+    points = getattr(customer, "preferred_points", None)
+    if points is None:
+        points = customer.contact_points.all()
+    return next((p.value for p in points if p.kind == kind and p.preferred), None)
+
+
+class CustomerDetail(CustomerOut):
+    """One customer with what hangs off it (the list stays light)."""
+
+    contact_points: list[api_contact.ContactPointOut]
+    identifiers: list[api_contact.IdentifierOut]
+    memberships: list[api_memberships.MembershipOut] = Field(
+        ..., description="A person's organizations (an organization's members: /memberships)"
+    )
+    member_count: int | None = Field(..., description="An organization's visible members")
+    consents: list[api_consent.ConsentOut] = Field(..., description="The recorded decisions")
+    preferences: api_consent.PreferencesOut | None
+
+    @staticmethod
+    def resolve_member_count(obj: Customer) -> int | None:
+        return getattr(obj, "member_count", None)
+
+    @staticmethod
+    def resolve_consents(obj: Customer) -> list[dict[str, Any]]:
+        return [api_consent.consent_row(c.channel, c.purpose, c) for c in obj.consents.all()]
+
+    @staticmethod
+    def resolve_preferences(obj: Customer) -> Any:
+        return selectors.preferences_of(obj)
+
+
+class ContactIn(InputSchema):
+    value: api_contact.ContactValue
+    label: api_contact.Label = ""
+    preferred: bool = False
+
+
+NestedContacts = list[api_contact.ContactValue | ContactIn]
 
 
 class CustomerIn(InputSchema):
     kind: Kind = "person"
-    given_name: str = Field("", max_length=120)
-    family_name: str = Field("", max_length=120)
-    organization_name: str = Field("", max_length=200)
-    language: str = Field("", max_length=8)
-    country: str = Field("", max_length=2)
+    given_name: Name = ""
+    family_name: Name = ""
+    organization_name: OrganizationName = ""
+    language: Language = ""
+    country: Country = ""
+    city: City = ""
+    time_zone: TimeZone = Field("", description="IANA name, such as Asia/Yerevan")
     lifecycle_stage: Stage = "prospect"
-    source: str = Field("", max_length=100)
-    owner_id: RecordId | None = None
-    team_id: RecordId | None = None
+    source: Source = ""
+    owner_id: RecordId | None = Field(None, description="Default: you")
+    team_id: RecordId | None = Field(None, description="Default: your first team")
+    tags: Tags = Field(default_factory=list, max_length=50)
+    custom_fields: CustomFieldValues = Field(default_factory=dict)
+    emails: NestedContacts = Field(
+        default_factory=list, max_length=20, description='"ani@example.com" or {value, label}'
+    )
+    phones: NestedContacts = Field(
+        default_factory=list, max_length=20, description="+CC…, or national with `country`"
+    )
+    identifiers: list[api_contact.IdentifierIn] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Ids in other systems: a customer holding one is updated, not duplicated",
+    )
 
 
 class CustomerPatch(InputSchema):
     kind: Kind | None = None
-    given_name: str | None = Field(None, max_length=120)
-    family_name: str | None = Field(None, max_length=120)
-    organization_name: str | None = Field(None, max_length=200)
-    language: str | None = Field(None, max_length=8)
-    country: str | None = Field(None, max_length=2)
+    given_name: Name | None = None
+    family_name: Name | None = None
+    organization_name: OrganizationName | None = None
+    language: Language | None = None
+    country: Country | None = None
+    city: City | None = None
+    time_zone: TimeZone | None = None
     lifecycle_stage: Stage | None = None
-    source: str | None = Field(None, max_length=100)
+    source: Source | None = None
     owner_id: RecordId | None = None
     team_id: RecordId | None = None
+    tags: Tags | None = Field(None, max_length=50, description="Replaces the tags")
+    custom_fields: CustomFieldValues | None = Field(
+        None, description="Merged into the stored values; a null value removes that field"
+    )
     version: int | None = Field(
         None, description="The version you read; a mismatch answers 409. Or send If-Match."
     )
 
 
 class CustomerFilters(Schema):
-    q: str = Field("", description="Search by name")
+    q: str = Field("", description="Search: name, email, phone or external id (by prefix)")
     kind: Kind | None = None
     lifecycle_stage: Stage | None = None
     owner_id: RecordId | None = None
     team_id: RecordId | None = None
-    sort: Literal["name", "-name", "created", "-created", "updated", "-updated"] = "name"
+    tag: text(60) = Field("", description="Exact tag name")
+    country: text(2) = ""
+    stale: bool = Field(False, description="Only customers or contact points due a check")
+    sort: Sort = "name"
 
 
 def _relations(data: dict[str, Any]) -> dict[str, Any]:
@@ -93,66 +223,143 @@ def _relations(data: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def _if_match(request: HttpRequest) -> int | None:
-    raw = request.headers.get("If-Match", "").strip().strip('"').removeprefix("W/").strip('"')
-    if not raw:
-        return None
-    if not raw.isdigit():
-        raise ValidationFailed(
-            _("If-Match must be the customer's version number."), details={"If-Match": [raw]}
+def _detail(request: HttpRequest, customer_id: int, response: HttpResponse) -> Customer:
+    customer = selectors.customer_360(viewer=request.user, customer_id=customer_id)
+    if customer.is_organization:
+        customer.member_count = selectors.organization_member_count(
+            viewer=request.user, organization=customer
         )
-    return int(raw)
+    set_etag(response, customer.version)
+    return customer
 
 
-@router.get("", response={200: list[CustomerOut], **ERRORS}, summary="List customers")
+@router.get(
+    "",
+    response={200: list[CustomerOut], **ERRORS},
+    summary="List customers",
+    tags=["customers"],
+)
 @paginate(PagePagination)
 def customer_list(request: HttpRequest, filters: Query[CustomerFilters]) -> Any:
-    return selectors.customer_list(
+    found = selectors.customer_list(
         viewer=request.user,
         query=filters.q,
         kind=filters.kind or "",
         lifecycle_stage=filters.lifecycle_stage or "",
         owner_id=filters.owner_id,
         team_id=filters.team_id,
+        tag=filters.tag,
+        country=filters.country,
+        stale=filters.stale,
         sort=filters.sort,
     )
+    return selectors.customer_list_extras(found)
 
 
-@router.post("", response={201: CustomerOut, **WRITE_ERRORS}, summary="Create a customer")
-def customer_create(request: HttpRequest, payload: CustomerIn) -> Any:
-    # Unset owner/team fall back to the service's defaults (you, your team).
-    data = payload.model_dump(exclude={"owner_id", "team_id"})
-    data |= payload.model_dump(include={"owner_id", "team_id"}, exclude_unset=True)
-    fields = _relations(data)
-    return Status(201, services.customer_create(actor=request.user, **fields))
+@router.post(
+    "",
+    tags=["customers"],
+    response={200: CustomerDetail, 201: CustomerDetail, **WRITE_ERRORS},
+    summary="Create a customer (or update the one with the same external id)",
+    description="Idempotent by `identifiers`: if one of them already belongs to a customer, "
+    "that customer is updated with the fields you sent (200) instead of a new one being "
+    "created (201). Identifiers of two different customers answer 409. Emails and phones "
+    "are added unless the customer has them. Everything is saved, or nothing.",
+)
+def customer_create(
+    request: HttpRequest, payload: CustomerIn, response: HttpResponse, if_match: IfMatch = None
+) -> Any:
+    # Only what was sent: an update must not reset unsent fields to their defaults; unset
+    # owner/team fall back to the service's defaults (you, your team) on create.
+    data = payload.model_dump(exclude_unset=True)
+    nested = {k: data.pop(k) for k in ("emails", "phones", "identifiers", "tags") if k in data}
+    customer, created = upsert.customer_upsert(
+        actor=request.user,
+        expected_version=expected_version(if_match),
+        **nested,
+        **_relations(data),
+    )
+    return Status(201 if created else 200, _detail(request, customer.pk, response))
 
 
-@router.get("/{customer_id}", response={200: CustomerOut, **ERRORS}, summary="Get a customer")
+@customers.get(
+    "/by-identifier/{system}/{path:value}",
+    response={200: CustomerDetail, **ERRORS},
+    summary="Find a customer by an external identifier",
+)
+def customer_by_identifier(
+    request: HttpRequest, system: Text, value: Text, response: HttpResponse
+) -> Any:
+    customer = selectors.identifier_lookup(
+        viewer=request.user, system=system.strip().lower(), value=value.strip()
+    )
+    return _detail(request, customer.pk, response)
+
+
+@customers.get(
+    "/{customer_id}",
+    response={200: CustomerDetail, **ERRORS},
+    summary="Get a customer",
+    description="With contact points, identifiers, organizations, consents and preferences. "
+    "The ETag is the version to send back as If-Match.",
+)
 def customer_get(request: HttpRequest, customer_id: RecordId, response: HttpResponse) -> Any:
-    customer = selectors.customer_get(viewer=request.user, customer_id=customer_id)
-    response["ETag"] = f'"{customer.version}"'
-    return customer
+    return _detail(request, customer_id, response)
 
 
-@router.patch(
-    "/{customer_id}", response={200: CustomerOut, **WRITE_ERRORS}, summary="Change a customer"
+@customers.patch(
+    "/{customer_id}",
+    response={200: CustomerDetail, **WRITE_ERRORS},
+    summary="Change a customer",
+    description="Send only the fields that change. With If-Match (or `version`), a customer "
+    "changed since you read it answers 409 and nothing is overwritten.",
 )
 def customer_update(
-    request: HttpRequest, customer_id: RecordId, payload: CustomerPatch, response: HttpResponse
+    request: HttpRequest,
+    customer_id: RecordId,
+    payload: CustomerPatch,
+    response: HttpResponse,
+    if_match: IfMatch = None,
 ) -> Any:
     customer = selectors.customer_get(viewer=request.user, customer_id=customer_id)
     data = payload.model_dump(exclude_unset=True)
     version = data.pop("version", None)
-    expected = _if_match(request) or version
-    updated = services.customer_update(
-        actor=request.user, customer=customer, expected_version=expected, **_relations(data)
+    tags = data.pop("tags", None)
+    expected = expected_version(if_match)
+    services.customer_update(
+        actor=request.user,
+        customer=customer,
+        expected_version=version if expected is None else expected,
+        tags=tags,
+        **_relations(data),
     )
-    response["ETag"] = f'"{updated.version}"'
-    return updated
+    return _detail(request, customer_id, response)
 
 
-@router.delete("/{customer_id}", response={204: None, **ERRORS}, summary="Delete a customer")
-def customer_delete(request: HttpRequest, customer_id: RecordId) -> Any:
+@customers.delete(
+    "/{customer_id}", response={204: None, **WRITE_ERRORS}, summary="Delete a customer"
+)
+def customer_delete(request: HttpRequest, customer_id: RecordId, if_match: IfMatch = None) -> Any:
     customer = selectors.customer_get(viewer=request.user, customer_id=customer_id)
+    require_version(customer, if_match)
     services.customer_delete(actor=request.user, customer=customer)
     return Status(204, None)
+
+
+@customers.post(
+    "/{customer_id}/confirm",
+    response={200: CustomerOut, **WRITE_ERRORS},
+    summary="Confirm a customer's record is still right",
+    description="Sets `last_confirmed_at`: the customer is no longer stale.",
+)
+def customer_confirm(request: HttpRequest, customer_id: RecordId) -> Any:
+    customer = selectors.customer_get(viewer=request.user, customer_id=customer_id)
+    return services.customer_confirm(actor=request.user, customer=customer)
+
+
+# Order matters: literal paths first, then /{customer_id} and its sub-resources.
+router.add_router("", api_settings.router)
+router.add_router("", customers)
+router.add_router("", api_contact.router)
+router.add_router("", api_memberships.router)
+router.add_router("", api_consent.router)

@@ -14,6 +14,7 @@ microseconds per row, and the checking thread would hold it for milliseconds.)
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import multiprocessing
 from collections import deque
@@ -119,10 +120,8 @@ def parsed_rows(
             yield from receive()
     finally:
         for pipe in pipes:
-            try:
+            with contextlib.suppress(BrokenPipeError, OSError):
                 pipe.send(None)
-            except (BrokenPipeError, OSError):
-                pass
             pipe.close()
         for process in processes:
             process.join(timeout=5)

@@ -317,7 +317,9 @@ class CustomerImport(models.Model):
     header = models.JSONField(default=list)
     mapping = models.JSONField(default=dict, blank=True)
     system = models.CharField(_("system of the external ids"), max_length=50, default="import")
-    default_country = models.CharField(_("country for local phone numbers"), max_length=2, blank=True)
+    default_country = models.CharField(
+        _("country for local phone numbers"), max_length=2, blank=True
+    )
     encoding = models.CharField(_("encoding"), max_length=20, default="utf-8")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.UPLOADED)
     dry_run = models.BooleanField(default=False)

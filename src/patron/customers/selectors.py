@@ -44,22 +44,37 @@ def stale_cutoff(at: dt.datetime | None = None) -> dt.datetime:
     return (at or timezone.now()) - dt.timedelta(days=settings.PATRON_STALE_AFTER_DAYS)
 
 
+def customer_is_stale(customer: Customer, cutoff: dt.datetime) -> bool:
+    """Not confirmed since `cutoff` (the rule of the `stale` filter, for one record)."""
+    return (customer.last_confirmed_at or customer.created_at) < cutoff
+
+
+def contact_point_is_stale(point: ContactPoint, cutoff: dt.datetime) -> bool:
+    return (point.last_confirmed_at or point.verified_at or point.created_at) < cutoff
+
+
 def _matching(query: str) -> Q:
-    """Customers with a search term that starts with the query (or, for several words,
-    with each of them)."""
+    """Customers with a name word, email, phone or external id that starts with the query;
+    for several words, a name word starting with each of them. Every branch is a range
+    on an index, so the cost follows the number of matches, not the size of the base."""
     whole, query_words = query_alternatives(query)
-    prefixes = Q()
-    for prefix in whole:
-        prefixes |= Q(term__prefix=prefix)
-    condition = Q(pk__in=SearchTerm.objects.filter(prefixes).values("customer_id"))
     if query_words:
-        every_word = Q()
+        condition = Q()
         for word in query_words:
-            every_word &= Q(
+            condition &= Q(
                 pk__in=SearchTerm.objects.filter(term__prefix=word).values("customer_id")
             )
-        condition |= every_word
-    return condition
+        return condition
+    terms, contacts = Q(), Q()
+    for prefix in whole:
+        terms |= Q(term__prefix=prefix)
+        contacts |= Q(search_value__prefix=prefix)
+    return Q(
+        pk__in=SearchTerm.objects.filter(terms)
+        .values("customer_id")
+        .order_by()
+        .union(ContactPoint.objects.filter(contacts).values("customer_id").order_by())
+    )
 
 
 def _stale_contact_points(cutoff: dt.datetime) -> QuerySet[ContactPoint]:
@@ -164,14 +179,14 @@ def customer_360(*, viewer: User, customer_id: int) -> Customer:
 
 
 def organization_members(
-    *, viewer: User, organization: Customer, limit: int = 50
+    *, viewer: User, organization: Customer, limit: int = 50, offset: int = 0
 ) -> list[Membership]:
     return list(
         Membership.objects.filter(
             organization=organization, person__in=visible_to(viewer, Customer.objects.all())
         )
         .select_related("person")
-        .order_by("person__display_name", "id")[:limit]
+        .order_by("person__display_name", "id")[offset : offset + limit]
     )
 
 
@@ -260,3 +275,80 @@ def consents_of(customer: Customer) -> QuerySet[Consent]:
 
 
 from patron.customers.contactability import ContactDecision, can_contact  # noqa: E402,F401
+
+# --- Sub-records of one customer, by id (the customer was already read with visibility) ---
+
+
+def _not_found() -> Exception:
+    from django.utils.translation import gettext as _
+
+    from patron.core.errors import NotFound
+
+    return NotFound(_("Not found."))
+
+
+def contact_points_of(customer: Customer) -> QuerySet[ContactPoint]:
+    return ContactPoint.objects.filter(customer=customer)
+
+
+def contact_point_of(customer: Customer, point_id: int) -> ContactPoint:
+    """One contact point of this customer (a point of another customer is not found)."""
+    point = ContactPoint.objects.filter(customer=customer, pk=point_id).first()
+    if point is None:
+        raise _not_found()
+    point.customer = customer
+    return point
+
+
+def identifiers_of(customer: Customer) -> QuerySet[ExternalIdentifier]:
+    return ExternalIdentifier.objects.filter(customer=customer)
+
+
+def identifier_of(customer: Customer, identifier_id: int) -> ExternalIdentifier:
+    identifier = ExternalIdentifier.objects.filter(customer=customer, pk=identifier_id).first()
+    if identifier is None:
+        raise _not_found()
+    identifier.customer = customer
+    return identifier
+
+
+def memberships_of(*, viewer: User, customer: Customer) -> QuerySet[Membership]:
+    """The visible organizations of a person, or the visible members of an organization."""
+    visible = visible_to(viewer, Customer.objects.all())
+    if customer.is_organization:
+        memberships = Membership.objects.filter(organization=customer, person__in=visible)
+        order = ("person__display_name", "id")
+    else:
+        memberships = Membership.objects.filter(person=customer, organization__in=visible)
+        order = ("organization__display_name", "id")
+    return memberships.select_related("person", "organization").order_by(*order)
+
+
+def membership_of(*, viewer: User, customer: Customer, membership_id: int) -> Membership:
+    membership = memberships_of(viewer=viewer, customer=customer).filter(pk=membership_id).first()
+    if membership is None:
+        raise _not_found()
+    return membership
+
+
+def custom_field_get(field_id: int) -> CustomField:
+    field = CustomField.objects.filter(pk=field_id).first()
+    if field is None:
+        raise _not_found()
+    return field
+
+
+def saved_view_get(*, viewer: User, view_id: int) -> SavedView:
+    view = SavedView.objects.filter(user=viewer, pk=view_id).first()
+    if view is None:
+        raise _not_found()
+    return view
+
+
+def customer_list_extras(customers: QuerySet[Customer]) -> QuerySet[Customer]:
+    """What a list page shows besides the customer row: tags and the preferred email and
+    phone, fetched once for the whole page (the page is sliced before they are read)."""
+    preferred = ContactPoint.objects.filter(preferred=True, kind__in=("email", "phone"))
+    return customers.prefetch_related(
+        "tags", Prefetch("contact_points", queryset=preferred, to_attr="preferred_points")
+    )

@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from babel import Locale
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,6 +32,7 @@ from patron.customers.contact import (
     normalize_web,
     search_value,
 )
+from patron.customers.languages import normalize_language
 from patron.customers.models import (
     Consent,
     ContactPoint,
@@ -95,8 +95,12 @@ def _validate(customer: Customer) -> None:
         add("kind", _("Choose person or organization."))
     if customer.lifecycle_stage not in Customer.Lifecycle.values:
         add("lifecycle_stage", _("Unknown lifecycle stage."))
-    if customer.language and customer.language not in dict(settings.LANGUAGES):
-        add("language", _("Unsupported language."))
+    if customer.language:
+        code = normalize_language(customer.language)
+        if code is None:
+            add("language", _("Unknown language code; use one such as en, ar or pt-BR."))
+        else:
+            customer.language = code
     customer.country = (customer.country or "").strip().upper()
     if customer.country and customer.country not in COUNTRY_CODES:
         add("country", _("Use a two-letter ISO country code, such as AM or MY."))
@@ -145,24 +149,18 @@ def _refuse_unknown(fields: dict[str, Any], allowed: Iterable[str]) -> None:
 
 
 def search_terms_refresh(customer_ids: Iterable[int]) -> None:
-    """Rebuild the search terms of these customers from their name, emails, phones and
-    external ids. Set-based: three reads and two writes whatever the number of ids."""
+    """Rebuild the search terms of these customers from their name, phones and external
+    ids. Set-based: three reads and two writes whatever the number of ids."""
     ids = list(customer_ids)
     if not ids:
         return
     names = dict(Customer.objects.filter(pk__in=ids).values_list("pk", "display_name"))
-    emails: dict[int, list[str]] = {}
-    phones: dict[int, list[tuple[str, str]]] = {}
-    for cid, kind, value in ContactPoint.objects.filter(
-        customer_id__in=ids, kind__in=("email", "phone")
-    ).values_list("customer_id", "kind", "value"):
-        if kind == "email":
-            emails.setdefault(cid, []).append(value)
-        else:
-            national = ""
-            with contextlib.suppress(InvalidContact):
-                national = normalize_phone(value).national_digits
-            phones.setdefault(cid, []).append((value, national))
+    phones: dict[int, list[str]] = {}
+    for cid, value in ContactPoint.objects.filter(customer_id__in=ids, kind="phone").values_list(
+        "customer_id", "value"
+    ):
+        with contextlib.suppress(InvalidContact):
+            phones.setdefault(cid, []).append(normalize_phone(value).national_digits)
     identifiers: dict[int, list[str]] = {}
     for cid, value in ExternalIdentifier.objects.filter(customer_id__in=ids).values_list(
         "customer_id", "value"
@@ -175,8 +173,7 @@ def search_terms_refresh(customer_ids: Iterable[int]) -> None:
             for cid, name in names.items()
             for term in customer_terms(
                 display_name=name,
-                emails=emails.get(cid, ()),
-                phones=phones.get(cid, ()),
+                phones_national=phones.get(cid, ()),
                 identifiers=identifiers.get(cid, ()),
             )
         ],
@@ -286,6 +283,10 @@ def customer_update(
     _refuse_unknown(fields, EDITABLE_FIELDS)
     current = Customer.objects.select_for_update().get(pk=customer.pk)
     _check_version(current, expected_version)
+    if current.custom_fields:
+        # Values of a custom field an admin has deleted since are dropped, not refused.
+        defined = custom_field_rules.definitions()
+        current.custom_fields = {k: v for k, v in current.custom_fields.items() if k in defined}
     if "custom_fields" in fields and fields["custom_fields"] is not None:
         # A patch of custom fields merges; a null value removes that one field.
         merged = dict(current.custom_fields or {})
@@ -502,6 +503,14 @@ def identifier_add(
     if holder == customer.pk:
         return ExternalIdentifier.objects.get(system=system, value=value)
     if holder is not None:
+        # A customer out of the actor's sight is not named: its id would leak.
+        other = Customer.objects.filter(pk=holder).only("owner_id", "team_id").first()
+        if other is None or not visibility.can_read(actor, other):
+            raise Conflict(
+                _("%(system)s id %(value)s already belongs to another customer.")
+                % {"system": system, "value": value},
+                details={"value": [_("Already used in this system.")]},
+            )
         raise Conflict(
             _("%(system)s id %(value)s already belongs to another customer (#%(id)s).")
             % {"system": system, "value": value, "id": holder},

@@ -33,4 +33,63 @@
     if (navigator.clipboard) navigator.clipboard.writeText(field.value);
     else document.execCommand("copy");
   });
+
+  // Inline-edited sections ([data-swap-errors]) answer a refused save with 422 (field
+  // errors) or 409 (a stale edit): show that answer in place, like a successful one.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    var source = event.detail.elt;
+    if ((status === 409 || status === 422) && source && source.closest &&
+        source.closest("[data-swap-errors]")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  // After a section is swapped, keep the keyboard where the person is working: in the
+  // form just opened, or back on the section's first action once it is saved.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail.target;
+    var id = target && target.id;
+    if (!id || id.indexOf("section-") !== 0) return;
+    var section = document.getElementById(id);
+    if (!section) return;
+    var field = section.querySelector(
+      "form:not([hx-confirm]) .is-invalid, form:not([hx-confirm]) input:not([type=hidden]), " +
+      "form:not([hx-confirm]) select, form:not([hx-confirm]) textarea");
+    var focus = section.querySelector("[data-testid=conflict] a") || field ||
+      section.querySelector("[data-section-action]");
+    if (focus && section.contains(document.activeElement) === false) focus.focus();
+  });
+
+  // Bulk actions on the customer list: "tick all" and the count of ticked rows.
+  function updateTicked(form) {
+    var boxes = form.querySelectorAll("input[name=ids]");
+    var ticked = form.querySelectorAll("input[name=ids]:checked").length;
+    var counter = form.querySelector("[data-selected-count]");
+    if (counter) counter.textContent = String(ticked);
+    form.classList.toggle("nothing-ticked", ticked === 0);
+    var all = form.querySelector("[data-select-all]");
+    if (all) {
+      all.checked = boxes.length > 0 && ticked === boxes.length;
+      all.indeterminate = ticked > 0 && ticked < boxes.length;
+    }
+  }
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    var form = box && box.closest && box.closest("form[data-bulk]");
+    if (!form) return;
+    if (box.hasAttribute("data-select-all")) {
+      form.querySelectorAll("input[name=ids]").forEach(function (row) {
+        row.checked = box.checked;
+      });
+    }
+    updateTicked(form);
+  });
+  // Browsers restore ticks on "back": count them again when a list appears.
+  function countAll() {
+    document.querySelectorAll("form[data-bulk]").forEach(updateTicked);
+  }
+  document.addEventListener("DOMContentLoaded", countAll);
+  document.addEventListener("htmx:afterSettle", countAll);
 })();
