@@ -306,6 +306,15 @@ def test_checking_in_worker_processes_gives_the_same_result(db):
     assert report.rejects[0].line == 2502
 
 
+def test_workers_never_deadlock_on_results_larger_than_the_pipe(db):
+    # Chunks of checked rows far larger than a pipe's buffer, many in flight at once:
+    # the parent sending while a worker sends back must not wait on each other.
+    address = "x" * 480
+    rows = "\n".join(f"r{n},Name{n},Family,r{n}@example.com,{address}" for n in range(3000))
+    report, _ = run("external_id,first_name,last_name,email,address\n" + rows, workers=2)
+    assert (report.created, report.rejected) == (3000, 0)
+
+
 @pytest.mark.django_db
 def test_cli_import_and_export_round_trip(tmp_path, capsys, db):
     source = tmp_path / "customers.csv"

@@ -17,6 +17,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import multiprocessing
+import queue
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -71,13 +73,26 @@ def _chunks(rows: Iterable[tuple[int, list[str]]]) -> Iterator[list[tuple[int, l
 
 
 def _worker(connection: Any) -> None:
-    """A worker's loop: receive a chunk, send back its rows checked; None ends it."""
-    while True:
-        chunk = connection.recv()
-        if chunk is None:
-            connection.close()
-            return
+    """A worker's loop: receive a chunk, send back its rows checked; None ends it.
+
+    A thread of the worker takes chunks off the pipe as soon as they arrive. Without it
+    the worker, blocked sending a large result that the parent has not read yet, would
+    stop reading, and the parent, blocked sending the next chunk of its window, would
+    never read: both ends of the pipe full, both waiting (a deadlock seen at 100k rows).
+    The parent bounds the window, so the queue stays small."""
+    chunks: queue.SimpleQueue = queue.SimpleQueue()
+
+    def take() -> None:
+        while True:
+            chunk = connection.recv()
+            chunks.put(chunk)
+            if chunk is None:
+                return
+
+    threading.Thread(target=take, daemon=True).start()
+    while (chunk := chunks.get()) is not None:
         connection.send(_parse_chunk_in_worker(chunk))
+    connection.close()
 
 
 def parsed_rows(
