@@ -5,8 +5,42 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 CHECK_WIDGETS = (forms.CheckboxInput, forms.RadioSelect, forms.CheckboxSelectMultiple)
+
+
+class QuickSelect(forms.Select):
+    """A `<select>` written in Python. Django renders every `<option>` through a template
+    of its own (tens of microseconds each); a page with country, owner and team lists
+    spent more time on its options than on its queries. Same markup, same behaviour."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        final = self.build_attrs(self.attrs, attrs)
+        final["name"] = name
+        chosen = {str(v) for v in self.format_value(value)}
+        return format_html("<select{}>{}</select>", flatatt(final), _options(self.choices, chosen))
+
+
+def _options(choices: Any, chosen: set[str]) -> SafeString:
+    rows = []
+    for option_value, label in choices:
+        if isinstance(label, list | tuple):  # an <optgroup>
+            rows.append(
+                format_html(
+                    '<optgroup label="{}">{}</optgroup>', option_value, _options(label, chosen)
+                )
+            )
+            continue
+        value = "" if option_value is None else str(option_value)
+        # " selected" has nothing to escape: format_html passes it as it is.
+        selected = " selected" if value in chosen else ""
+        rows.append(format_html('<option value="{}"{}>{}</option>', value, selected, label))
+    return format_html_join("", "{}", ((row,) for row in rows))
 
 
 class StyledForm(forms.Form):
@@ -23,6 +57,8 @@ class StyledForm(forms.Form):
                 css = "form-check-input"
             elif isinstance(widget, forms.Select | forms.SelectMultiple):
                 css = "form-select"
+                if type(widget) is forms.Select:
+                    widget.__class__ = QuickSelect  # keeps its choices, attrs and field
             else:
                 css = "form-control"
             existing = widget.attrs.get("class", "")

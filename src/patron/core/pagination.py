@@ -1,14 +1,22 @@
-"""One page of a list for the web UI, the same shape for every list."""
+"""One page of a list for the web UI, the same shape for every list.
+
+Counting every match of a filter over a million rows costs more than showing the page,
+so a list may bound its count: past `count_limit` matches the page says "more than N"
+and offers the next page for as long as there is one (found by reading one row past the
+page), without the number of the last page.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.db.models.sql.where import WhereNode
 from django.http import HttpRequest
 
 PAGE_SIZES = (25, 50, 100)
+MAX_PAGE = 100_000
 
 
 @dataclass
@@ -18,35 +26,74 @@ class Page:
     page_size: int
     count: int
     num_pages: int
+    # False when `count` is only a lower bound (more than `count` match).
+    count_exact: bool = True
+    has_next: bool = False
 
     @property
     def has_previous(self) -> bool:
         return self.number > 1
 
     @property
-    def has_next(self) -> bool:
-        return self.number < self.num_pages
-
-    @property
     def start_index(self) -> int:
-        return 0 if self.count == 0 else (self.number - 1) * self.page_size + 1
+        return 0 if not self.items else (self.number - 1) * self.page_size + 1
 
     @property
     def end_index(self) -> int:
-        return min(self.number * self.page_size, self.count)
+        return (self.number - 1) * self.page_size + len(self.items)
 
 
-def paginate(request: HttpRequest, queryset: Any, *, default_size: int = 25) -> Page:
+def bounded_count(queryset: Any, limit: int | None) -> tuple[int, bool]:
+    """(count, exact): the number of rows, or `limit` and False when there are more."""
+    if limit is None:
+        return queryset.count(), True
+    # COUNT over a LIMIT subquery: reads at most limit + 1 matching rows.
+    found = queryset.order_by()[: limit + 1].count()
+    return (limit, False) if found > limit else (found, True)
+
+
+def _matching_ids(queryset: Any, limit: int) -> list[Any]:
+    """Up to limit + 1 keys of the rows of `queryset`, in no particular order."""
+    return list(queryset.order_by().values_list("pk", flat=True)[: limit + 1])
+
+
+def _only(queryset: Any, ids: list[Any]) -> Any:
+    """`queryset` (its order, joins and annotations) over these keys alone: its filters
+    were already applied in finding them, and a search's conditions cost more to run
+    again than a sort of at most a page-limit of rows."""
+    narrowed = queryset.all()
+    narrowed.query.where = WhereNode()
+    return narrowed.filter(pk__in=ids)
+
+
+def _number(request: HttpRequest) -> int:
+    raw = request.GET.get("page") or "1"
+    return min(int(raw), MAX_PAGE) if raw.isdigit() and int(raw) >= 1 else 1
+
+
+def paginate(
+    request: HttpRequest, queryset: Any, *, default_size: int = 25, count_limit: int | None = None
+) -> Page:
     try:
         size = int(request.GET.get("page_size", default_size))
     except ValueError:
         size = default_size
     size = size if size in PAGE_SIZES else default_size
-    paginator = Paginator(queryset, size)
-    try:
-        page = paginator.page(request.GET.get("page") or 1)
-    except PageNotAnInteger:
-        page = paginator.page(1)
-    except EmptyPage:
-        page = paginator.page(paginator.num_pages)
-    return Page(list(page.object_list), page.number, size, paginator.count, paginator.num_pages)
+    if count_limit is None:
+        count, exact = queryset.count(), True
+    else:
+        ids = _matching_ids(queryset, count_limit)
+        count, exact = (count_limit, False) if len(ids) > count_limit else (len(ids), True)
+        if exact:
+            queryset = _only(queryset, ids)
+    num_pages = max(1, math.ceil(count / size))
+    number = _number(request)
+    if exact:
+        number = min(number, num_pages)
+    start = (number - 1) * size
+    rows = list(queryset[start : start + size + 1])
+    if not rows and number > 1:
+        # Past the end of a list whose length is not known: back to the first page.
+        number, start = 1, 0
+        rows = list(queryset[: size + 1])
+    return Page(rows[:size], number, size, count, num_pages, exact, len(rows) > size)

@@ -49,6 +49,22 @@ def visible_to(viewer: User, queryset: models.QuerySet[M]) -> models.QuerySet[M]
     return queryset.filter(models.Q(owner=viewer) | models.Q(team__in=viewer.teams.all()))
 
 
+def visible_through(viewer: User, path: str) -> models.Q:
+    """A filter keeping rows whose `path` (a relation to an OwnedModel, such as
+    "organization" on a membership) leads to a record `viewer` may read.
+
+    The rule of `visible_to`, written on the related row's own columns: one join per row
+    filtered, instead of `path IN (every visible record)`, which a million-row table
+    makes a million-row subquery."""
+    if not _active(viewer):
+        return models.Q(pk__in=[])
+    if sees_everything(viewer):
+        return models.Q()
+    return models.Q(**{f"{path}__owner": viewer}) | models.Q(
+        **{f"{path}__team__in": viewer.teams.all()}
+    )
+
+
 def can_read(viewer: User, record: models.Model) -> bool:
     if not _active(viewer):
         return False

@@ -12,7 +12,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from patron.core.text import search_text
-from patron.core.visibility import get_visible, visible_to
+from patron.core.visibility import get_visible, sees_everything, visible_through, visible_to
 from patron.customers.models import (
     Consent,
     ContactPoint,
@@ -69,12 +69,9 @@ def _matching(query: str) -> Q:
     for prefix in whole:
         terms |= Q(term__prefix=prefix)
         contacts |= Q(search_value__prefix=prefix)
-    return Q(
-        pk__in=SearchTerm.objects.filter(terms)
-        .values("customer_id")
-        .order_by()
-        .union(ContactPoint.objects.filter(contacts).values("customer_id").order_by())
-    )
+    by_term = SearchTerm.objects.filter(terms).values("customer_id").order_by()
+    by_contact = ContactPoint.objects.filter(contacts).values("customer_id").order_by()
+    return Q(pk__in=by_term.union(by_contact))
 
 
 def _stale_contact_points(cutoff: dt.datetime) -> QuerySet[ContactPoint]:
@@ -138,6 +135,17 @@ def customer_list(
     return customers.order_by(*SORTS.get(sort, SORTS["name"]))
 
 
+# Lists count their matches up to this many; past it they say "more than".
+LIST_COUNT_LIMIT = 1000
+
+
+def list_count_limit(viewer: User, arguments: dict[str, object]) -> int | None:
+    """None (count exactly) for the whole base seen by someone who sees everything: that
+    count reads the smallest index once. Any filter, search or visibility rule bounds it."""
+    filtered = any(v for k, v in arguments.items() if k != "sort")
+    return LIST_COUNT_LIMIT if filtered or not sees_everything(viewer) else None
+
+
 def customer_list_with_contacts(customers: list[Customer]) -> list[Customer]:
     """Attach each customer's preferred email and phone (one query for the page)."""
     by_id = {c.pk: c for c in customers}
@@ -157,7 +165,6 @@ def customer_get(*, viewer: User, customer_id: int) -> Customer:
 
 def customer_360(*, viewer: User, customer_id: int) -> Customer:
     """One customer with everything the 360 page shows, in a bounded number of queries."""
-    visible_orgs = visible_to(viewer, Customer.objects.all())
     customer = get_visible(
         viewer,
         Customer.objects.select_related("owner", "team", "preferences").prefetch_related(
@@ -167,9 +174,9 @@ def customer_360(*, viewer: User, customer_id: int) -> Customer:
             "consents",
             Prefetch(
                 "memberships",
-                queryset=Membership.objects.filter(organization__in=visible_orgs).select_related(
-                    "organization"
-                ),
+                queryset=Membership.objects.filter(
+                    visible_through(viewer, "organization")
+                ).select_related("organization"),
             ),
         ),
         pk=customer_id,
@@ -182,9 +189,7 @@ def organization_members(
     *, viewer: User, organization: Customer, limit: int = 50, offset: int = 0
 ) -> list[Membership]:
     return list(
-        Membership.objects.filter(
-            organization=organization, person__in=visible_to(viewer, Customer.objects.all())
-        )
+        Membership.objects.filter(visible_through(viewer, "person"), organization=organization)
         .select_related("person")
         .order_by("person__display_name", "id")[offset : offset + limit]
     )
@@ -192,7 +197,7 @@ def organization_members(
 
 def organization_member_count(*, viewer: User, organization: Customer) -> int:
     return Membership.objects.filter(
-        organization=organization, person__in=visible_to(viewer, Customer.objects.all())
+        visible_through(viewer, "person"), organization=organization
     ).count()
 
 
@@ -314,12 +319,15 @@ def identifier_of(customer: Customer, identifier_id: int) -> ExternalIdentifier:
 
 def memberships_of(*, viewer: User, customer: Customer) -> QuerySet[Membership]:
     """The visible organizations of a person, or the visible members of an organization."""
-    visible = visible_to(viewer, Customer.objects.all())
     if customer.is_organization:
-        memberships = Membership.objects.filter(organization=customer, person__in=visible)
+        memberships = Membership.objects.filter(
+            visible_through(viewer, "person"), organization=customer
+        )
         order = ("person__display_name", "id")
     else:
-        memberships = Membership.objects.filter(person=customer, organization__in=visible)
+        memberships = Membership.objects.filter(
+            visible_through(viewer, "organization"), person=customer
+        )
         order = ("organization__display_name", "id")
     return memberships.select_related("person", "organization").order_by(*order)
 

@@ -60,8 +60,11 @@ def list_url(query: str) -> str:
 @login_required
 def customer_list(request: HttpRequest) -> HttpResponse:
     filters = CustomerFilterForm(request.GET or None, tags=selectors.tag_names())
-    customers = selectors.customer_list(viewer=request.user, **filters.selectors_arguments())
-    page = paginate(request, customers)
+    arguments = filters.selectors_arguments()
+    customers = selectors.customer_list(viewer=request.user, **arguments)
+    page = paginate(
+        request, customers, count_limit=selectors.list_count_limit(request.user, arguments)
+    )
     selectors.customer_list_with_contacts(page.items)
     query = list_query(request.GET)
     can_write = visibility.can_write_any(request.user)

@@ -1,0 +1,94 @@
+"""Pages of long lists: an exact count where it is cheap, "more than N" past a bound, and
+pages that still go on; plus the select widget that lists render quickly."""
+
+import re
+
+import pytest
+from django import forms
+
+from patron.core.forms import QuickSelect, StyledForm
+from patron.customers import selectors
+from patron.customers.models import Customer
+from tests.factories import CustomerFactory
+
+
+def summary(response):
+    page = response.content.decode()
+    found = re.search(r'data-testid="page-summary">\s*(.*?)\s*</p>', page, re.S)
+    return found.group(1) if found else ""
+
+
+@pytest.fixture
+def many(north, agent):
+    CustomerFactory.create_batch(12, team=north, owner=agent, lifecycle_stage="lost")
+
+
+def test_a_bounded_count_says_more_than_and_pages_go_on(client, agent, many, monkeypatch):
+    monkeypatch.setattr(selectors, "LIST_COUNT_LIMIT", 5)
+    client.force_login(agent)
+    first = client.get("/customers/?lifecycle_stage=lost&page_size=25")
+    assert "More than 5 customers" in first.content.decode()
+    assert summary(first) == "Showing 1–12 of more than 5"
+    # Twelve rows fit one page of 25: no next page, though the count is only a bound.
+    assert 'rel="next" href' not in first.content.decode()
+    customers = selectors.customer_list(viewer=agent, lifecycle_stage="lost")
+    names = list(customers.values_list("display_name", flat=True))
+    assert len(names) == 12
+
+
+def test_pages_of_a_bounded_list_follow_one_another(rf, agent, north, many):
+    from patron.core.pagination import paginate
+
+    CustomerFactory.create_batch(18, team=north, owner=agent)
+    customers = selectors.customer_list(viewer=agent)
+    every = list(customers)
+    first = paginate(rf.get("/", {"page": 1}), customers, count_limit=5)
+    second = paginate(rf.get("/", {"page": 2}), customers, count_limit=5)
+    assert (first.count, first.count_exact, first.has_next) == (5, False, True)
+    assert (second.number, second.has_next, second.start_index) == (2, False, 26)
+    assert first.items + second.items == every and len(every) == 30
+    exact = paginate(rf.get("/", {"page": 2}), customers, count_limit=50)
+    assert (exact.count, exact.count_exact, exact.num_pages) == (30, True, 2)
+    assert exact.items == every[25:]
+
+
+def test_past_the_end_of_a_bounded_list_is_the_first_page(rf, agent, many):
+    from patron.core.pagination import paginate
+
+    customers = selectors.customer_list(viewer=agent)
+    page = paginate(rf.get("/", {"page": 999}), customers, count_limit=5)
+    assert page.number == 1 and len(page.items) == 12
+
+
+def test_an_exact_count_for_the_whole_base_of_an_admin(client, admin, many):
+    client.force_login(admin)
+    assert summary(client.get("/customers/")) == f"Showing 1–12 of {Customer.objects.count()}"
+
+
+def test_an_agents_list_is_bounded_but_exact_below_the_bound(client, agent, many):
+    client.force_login(agent)
+    assert summary(client.get("/customers/")) == "Showing 1–12 of 12"
+
+
+class Choices(StyledForm):
+    plain = forms.ChoiceField(choices=[("", "—"), ("a", "A & B"), ("b", "<b>")])
+    grouped = forms.ChoiceField(choices=[("Group <1>", [("x", "X"), ("y", "Y")]), ("z", "Z")])
+
+
+def options(html):
+    return re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', html)
+
+
+def test_quick_select_writes_what_djangos_select_writes():
+    form = Choices(initial={"plain": "a", "grouped": "y"})
+    assert isinstance(form.fields["plain"].widget, QuickSelect)
+    for name in ("plain", "grouped"):
+        quick = str(form[name])
+        django = forms.Select(choices=form.fields[name].choices).render(
+            name, form[name].value(), attrs={"id": f"id_{name}", "class": "form-select"}
+        )
+        assert options(quick) == options(django)
+        assert re.findall(r"<optgroup[^>]*>", quick) == re.findall(r"<optgroup[^>]*>", django)
+    assert 'value="a" selected>A &amp; B<' in str(form["plain"])
+    assert "&lt;b&gt;" in str(form["plain"])
+    assert 'name="plain"' in str(form["plain"]) and 'id="id_plain"' in str(form["plain"])
