@@ -72,20 +72,29 @@ def _number(request: HttpRequest) -> int:
 
 
 def paginate(
-    request: HttpRequest, queryset: Any, *, default_size: int = 25, count_limit: int | None = None
+    request: HttpRequest,
+    queryset: Any,
+    *,
+    default_size: int = 25,
+    count_limit: int | None = None,
+    long_list: Any = None,
 ) -> Page:
+    """One page of `queryset`. `long_list`: the same rows as a queryset planned for
+    reading a page of many (see visibility.visible_to), used past `count_limit`."""
     try:
         size = int(request.GET.get("page_size", default_size))
     except ValueError:
         size = default_size
     size = size if size in PAGE_SIZES else default_size
     if count_limit is None:
-        count, exact = queryset.count(), True
+        count, exact = (len(queryset) if isinstance(queryset, list) else queryset.count()), True
     else:
         ids = _matching_ids(queryset, count_limit)
         count, exact = (count_limit, False) if len(ids) > count_limit else (len(ids), True)
         if exact:
             queryset = _only(queryset, ids)
+        elif long_list is not None:
+            queryset = long_list
     num_pages = max(1, math.ceil(count / size))
     number = _number(request)
     if exact:

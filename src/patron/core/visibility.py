@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeVar
 
-from django.db import models
+from django.db import connection, models
 from django.utils.translation import gettext as _
 
 from patron.core.errors import NotFound, PermissionDenied
@@ -39,14 +39,31 @@ def can_write_any(viewer: User) -> bool:
     return _active(viewer) and viewer.role in WRITERS
 
 
-def visible_to(viewer: User, queryset: models.QuerySet[M]) -> models.QuerySet[M]:
-    """Narrow `queryset` (of an OwnedModel) to what `viewer` may read."""
+def visible_to(
+    viewer: User, queryset: models.QuerySet[M], *, in_list_order: bool = False
+) -> models.QuerySet[M]:
+    """Narrow `queryset` (of an OwnedModel) to what `viewer` may read.
+
+    `in_list_order`: the caller reads one page of a long list in its sort order. On SQLite
+    the rule is then written so that no index serves it (`owner_id + 0`): SQLite walks the
+    sort's index and tests each row, stopping after a page, where it would otherwise
+    gather every visible row through the owner and team indexes and sort them all (300 ms
+    for an agent's team of 170,000 customers). Use it only where the caller knows the
+    visible rows are many (more than a page limit): for a few, the indexes are better."""
     if not _active(viewer):
         return queryset.none()
     if sees_everything(viewer):
         return queryset
+    teams = viewer.teams.all()
+    if in_list_order and connection.vendor == "sqlite":
+        queryset = queryset.alias(
+            scan_owner=models.F("owner_id") + 0, scan_team=models.F("team_id") + 0
+        )
+        return queryset.filter(
+            models.Q(scan_owner=viewer.pk) | models.Q(scan_team__in=teams.values("pk"))
+        )
     # A subquery, not a list of ids: one round trip, and correct if teams change mid-request.
-    return queryset.filter(models.Q(owner=viewer) | models.Q(team__in=viewer.teams.all()))
+    return queryset.filter(models.Q(owner=viewer) | models.Q(team__in=teams))
 
 
 def visible_through(viewer: User, path: str) -> models.Q:

@@ -63,7 +63,10 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     arguments = filters.selectors_arguments()
     customers = selectors.customer_list(viewer=request.user, **arguments)
     page = paginate(
-        request, customers, count_limit=selectors.list_count_limit(request.user, arguments)
+        request,
+        customers,
+        count_limit=selectors.list_count_limit(request.user, arguments),
+        long_list=selectors.customer_list(viewer=request.user, **arguments, in_list_order=True),
     )
     selectors.customer_list_with_contacts(page.items)
     query = list_query(request.GET)

@@ -31,7 +31,9 @@ HEARTBEAT_STALE_AFTER = dt.timedelta(minutes=5)
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     counts = customer_selectors.customer_counts(viewer=request.user)
-    mine = customer_selectors.customer_list(viewer=request.user, owner_id=request.user.pk)
+    mine = customer_selectors.customer_list(
+        viewer=request.user, owner_id=request.user.pk, in_list_order=True
+    )
     context = {
         "today": timezone.localdate(),
         "can_create": can_write_any(request.user),
