@@ -19,6 +19,10 @@ PAGES = {
     "customers": "/customers/",
     "customer": None,  # the first customer of the list
     "customer-edit": None,
+    "organization": None,  # the first organization of the list
+    "import": "/customers/import/",
+    "duplicates": "/customers/duplicates/",
+    "merge": None,  # the first pair of the duplicates page
     "search": "/search/?q=a",
     "admin-users": "/manage/users/",
     "admin-custom-fields": "/manage/custom-fields/",
@@ -55,6 +59,13 @@ def main(out: Path) -> None:
                 first = page.locator("#customer-results tbody a").first.get_attribute("href")
                 urls = dict(PAGES, login=None, customer=first, history=None)
                 urls["customer-edit"] = f"{first}edit/"
+                page.goto("/customers/?kind=organization")
+                urls["organization"] = page.locator(
+                    "#customer-results tbody a"
+                ).first.get_attribute("href")
+                page.goto("/customers/duplicates/")
+                pairs = page.locator("a[href*='/merge/']")
+                urls["merge"] = pairs.first.get_attribute("href") if pairs.count() else None
                 urls["history"] = f"/audit/customers.customer/{first.strip('/').split('/')[-1]}/"
                 # The language follows the user's profile once signed in.
                 page.request.post(

@@ -92,3 +92,16 @@ def test_quick_select_writes_what_djangos_select_writes():
     assert 'value="a" selected>A &amp; B<' in str(form["plain"])
     assert "&lt;b&gt;" in str(form["plain"])
     assert 'name="plain"' in str(form["plain"]) and 'id="id_plain"' in str(form["plain"])
+
+
+def test_a_filter_through_tags_lists_each_customer_once(client, agent, north):
+    from patron.customers import services
+
+    for n in range(3):
+        customer = CustomerFactory(team=north, owner=agent, given_name=f"Tagged{n}")
+        services.customer_update(actor=agent, customer=customer, tags=["vip", "retail", "b2b"])
+    client.force_login(agent)
+    page = client.get("/customers/?tag=vip").content.decode()
+    rows = re.findall(r'href="/customers/(\d+)/"[^>]*><bdi>', page)
+    assert "3 customers" in page
+    assert len(rows) == len(set(rows)) == 3

@@ -12,7 +12,6 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models.sql.where import WhereNode
 from django.http import HttpRequest
 
 PAGE_SIZES = (25, 50, 100)
@@ -58,12 +57,14 @@ def _matching_ids(queryset: Any, limit: int) -> list[Any]:
 
 
 def _only(queryset: Any, ids: list[Any]) -> Any:
-    """`queryset` (its order, joins and annotations) over these keys alone: its filters
-    were already applied in finding them, and a search's conditions cost more to run
-    again than a sort of at most a page-limit of rows."""
-    narrowed = queryset.all()
-    narrowed.query.where = WhereNode()
-    return narrowed.filter(pk__in=ids)
+    """The rows of these keys, in the order, with the related rows, of `queryset`: its
+    filters were already applied in finding them, and a search's conditions cost more to
+    run again than a sort of at most a page-limit of rows. (A fresh query, not the old
+    one without its conditions: the joins of a filter would stay and repeat rows.)"""
+    narrowed = queryset.model._default_manager.filter(pk__in=ids)
+    narrowed.query.select_related = queryset.query.select_related
+    narrowed._prefetch_related_lookups = queryset._prefetch_related_lookups
+    return narrowed.order_by(*queryset.query.order_by) if queryset.query.order_by else narrowed
 
 
 def _number(request: HttpRequest) -> int:
