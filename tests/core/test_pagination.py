@@ -105,3 +105,26 @@ def test_a_filter_through_tags_lists_each_customer_once(client, agent, north):
     rows = re.findall(r'href="/customers/(\d+)/"[^>]*><bdi>', page)
     assert "3 customers" in page
     assert len(rows) == len(set(rows)) == 3
+
+
+def test_odd_page_numbers_are_the_first_page(client, agent, many):
+    client.force_login(agent)
+    for odd in ("²", "0", "-3", "x", "9" * 30):
+        response = client.get("/customers/", {"page": odd})
+        assert response.status_code == 200, odd
+    assert client.get("/customers/duplicates/", {"page": "²"}).status_code == 200
+
+
+def test_a_hand_built_page_knows_whether_a_next_one_exists():
+    from patron.core.pagination import Page
+
+    assert Page([1], 1, 25, 60, 3).has_next is True
+    assert Page([1], 3, 25, 60, 3).has_next is False
+
+
+def test_quick_select_selects_only_the_first_matching_option():
+    class Twice(StyledForm):
+        pick = forms.ChoiceField(choices=[("", "none"), ("a", "A"), ("a", "A again")])
+
+    html = str(Twice(initial={"pick": "a"})["pick"])
+    assert html.count(" selected") == 1 and 'value="a" selected>A<' in html

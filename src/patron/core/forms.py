@@ -22,7 +22,8 @@ class QuickSelect(forms.Select):
     ) -> SafeString:
         final = self.build_attrs(self.attrs, attrs)
         final["name"] = name
-        chosen = {str(v) for v in self.format_value(value)}
+        # As Django's Select: only the first option with the value is selected.
+        chosen = {str(v) for v in self.format_value(value)[:1]}
         return format_html("<select{}>{}</select>", flatatt(final), _options(self.choices, chosen))
 
 
@@ -39,6 +40,7 @@ def _options(choices: Any, chosen: set[str]) -> SafeString:
         value = "" if option_value is None else str(option_value)
         # " selected" has nothing to escape: format_html passes it as it is.
         selected = " selected" if value in chosen else ""
+        chosen.discard(value)
         rows.append(format_html('<option value="{}"{}>{}</option>', value, selected, label))
     return format_html_join("", "{}", ((row,) for row in rows))
 

@@ -16,6 +16,7 @@ from django.http import HttpRequest
 
 PAGE_SIZES = (25, 50, 100)
 MAX_PAGE = 100_000
+MAX_BROWSED = 10_000
 
 
 @dataclass
@@ -27,7 +28,12 @@ class Page:
     num_pages: int
     # False when `count` is only a lower bound (more than `count` match).
     count_exact: bool = True
-    has_next: bool = False
+    # Known from the count when it is exact; read one row past the page when not.
+    has_next: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.has_next is None:
+            self.has_next = self.number < self.num_pages
 
     @property
     def has_previous(self) -> bool:
@@ -40,15 +46,6 @@ class Page:
     @property
     def end_index(self) -> int:
         return (self.number - 1) * self.page_size + len(self.items)
-
-
-def bounded_count(queryset: Any, limit: int | None) -> tuple[int, bool]:
-    """(count, exact): the number of rows, or `limit` and False when there are more."""
-    if limit is None:
-        return queryset.count(), True
-    # COUNT over a LIMIT subquery: reads at most limit + 1 matching rows.
-    found = queryset.order_by()[: limit + 1].count()
-    return (limit, False) if found > limit else (found, True)
 
 
 def _matching_ids(queryset: Any, limit: int) -> list[Any]:
@@ -67,9 +64,11 @@ def _only(queryset: Any, ids: list[Any]) -> Any:
     return narrowed.order_by(*queryset.query.order_by) if queryset.query.order_by else narrowed
 
 
-def _number(request: HttpRequest) -> int:
+def page_number(request: HttpRequest, *, last: int = MAX_PAGE) -> int:
+    """The `page` of the query string: a whole number from 1 to `last`, else 1."""
     raw = request.GET.get("page") or "1"
-    return min(int(raw), MAX_PAGE) if raw.isdigit() and int(raw) >= 1 else 1
+    # isdecimal, not isdigit: "²" is a digit that int() refuses.
+    return min(int(raw), last) if raw.isdecimal() and int(raw) >= 1 else 1
 
 
 def paginate(
@@ -97,9 +96,9 @@ def paginate(
         elif long_list is not None:
             queryset = long_list
     num_pages = max(1, math.ceil(count / size))
-    number = _number(request)
-    if exact:
-        number = min(number, num_pages)
+    # A list whose length is not known is browsed to MAX_BROWSED rows at most: deeper
+    # offsets would read most of the table for each page.
+    number = page_number(request, last=num_pages if exact else MAX_BROWSED // size)
     start = (number - 1) * size
     rows = list(queryset[start : start + size + 1])
     if not rows and number > 1:

@@ -83,11 +83,13 @@ def _worker(connection: Any) -> None:
     chunks: queue.SimpleQueue = queue.SimpleQueue()
 
     def take() -> None:
-        while True:
-            chunk = connection.recv()
-            chunks.put(chunk)
-            if chunk is None:
-                return
+        try:
+            while (chunk := connection.recv()) is not None:
+                chunks.put(chunk)
+        except (EOFError, OSError):
+            pass  # the parent is gone (killed, say): end the worker too
+        finally:
+            chunks.put(None)
 
     threading.Thread(target=take, daemon=True).start()
     while (chunk := chunks.get()) is not None:

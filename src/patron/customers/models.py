@@ -65,6 +65,8 @@ class Customer(OwnedModel):
         indexes = [
             models.Index(fields=["team", "display_name"]),
             models.Index(fields=["owner", "display_name"]),
+            # "My customers, recently changed" on the dashboard.
+            models.Index(fields=["owner", "-updated_at"]),
             models.Index(fields=["lifecycle_stage", "display_name"]),
             models.Index(fields=["country", "display_name"]),
             models.Index(fields=["created_at"]),

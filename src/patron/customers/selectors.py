@@ -7,20 +7,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import (
     Count,
     Exists,
-    ExpressionWrapper,
-    F,
-    IntegerField,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
 )
 from django.db.models.functions import Coalesce
-from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from patron.core.text import search_text
@@ -106,14 +101,6 @@ class CustomerFilters:
     ids: list[int] = field(default_factory=list)
 
 
-def _key_is(column: str, value: int, in_list_order: bool) -> Q:
-    """`column = value`; for a page of a long list, in the form no index serves (see
-    visibility.visible_to), so that SQLite reads in the list's order."""
-    if in_list_order and connection.vendor == "sqlite":
-        return Q(Exact(ExpressionWrapper(F(column) + 0, output_field=IntegerField()), value))
-    return Q(**{column: value})
-
-
 def customer_list(
     *,
     viewer: User,
@@ -142,9 +129,9 @@ def customer_list(
     if lifecycle_stage:
         customers = customers.filter(lifecycle_stage=lifecycle_stage)
     if owner_id:
-        customers = customers.filter(_key_is("owner_id", owner_id, in_list_order))
+        customers = customers.filter(owner_id=owner_id)
     if team_id:
-        customers = customers.filter(_key_is("team_id", team_id, in_list_order))
+        customers = customers.filter(team_id=team_id)
     if tag:
         customers = customers.filter(tags__name=tag)
     if country:

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from patron.core import visibility
 from patron.core.errors import PatronError
 from patron.core.flash import success_with_action
-from patron.core.pagination import Page
+from patron.core.pagination import Page, page_number
 from patron.customers import duplicates, merge, selectors
 from patron.customers.models import Customer
 
@@ -25,8 +25,7 @@ PAGE_SIZE = 25
 
 
 def _page_number(request: HttpRequest) -> int:
-    raw = request.GET.get("page", "1")
-    return min(int(raw), 10_000) if raw.isdigit() and int(raw) > 0 else 1
+    return page_number(request, last=10_000)
 
 
 @login_required

@@ -31,9 +31,7 @@ HEARTBEAT_STALE_AFTER = dt.timedelta(minutes=5)
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     counts = customer_selectors.customer_counts(viewer=request.user)
-    mine = customer_selectors.customer_list(
-        viewer=request.user, owner_id=request.user.pk, in_list_order=True
-    )
+    mine = customer_selectors.customer_list(viewer=request.user, owner_id=request.user.pk)
     context = {
         "today": timezone.localdate(),
         "can_create": can_write_any(request.user),
@@ -52,15 +50,25 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def search(request: HttpRequest) -> HttpResponse:
     query = search_text(request.GET.get("q"))
     customers = []
-    total = 0
+    total, total_exact = 0, True
     if query:
         found = customer_selectors.customer_list(viewer=request.user, query=query)
         customers = list(found[:20])
-        total = found.count() if len(customers) == 20 else len(customers)
+        total, total_exact = len(customers), True
+        if len(customers) == 20:
+            # Counted up to the customer list's bound, past which it says "more than".
+            limit = customer_selectors.LIST_COUNT_LIMIT
+            total = found.order_by()[: limit + 1].count()
+            total, total_exact = (limit, False) if total > limit else (total, True)
     return render(
         request,
         "web/search.html",
-        {"query": query, "customers": customers, "customer_total": total},
+        {
+            "query": query,
+            "customers": customers,
+            "customer_total": total,
+            "customer_total_exact": total_exact if query else True,
+        },
     )
 
 

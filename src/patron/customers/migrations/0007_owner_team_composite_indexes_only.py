@@ -6,22 +6,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_time_zone_validator'),
-        ('customers', '0006_customer_import'),
+        ("accounts", "0002_time_zone_validator"),
+        ("customers", "0006_customer_import"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
+    # AlterField(db_index=False) would make SQLite copy the whole customer table; only
+    # the two single-column indexes go (the composite ones serve their lookups).
     operations = [
-        migrations.AlterField(
-            model_name='customer',
-            name='owner',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='owner'),
-        ),
-        migrations.AlterField(
-            model_name='customer',
-            name='team',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.team', verbose_name='team'),
+        migrations.SeparateDatabaseAndState(
+            database_operations=[
+                migrations.RunSQL(
+                    'DROP INDEX IF EXISTS "customers_customer_owner_id_fbb2798e"',
+                    'CREATE INDEX "customers_customer_owner_id_fbb2798e" '
+                    'ON "customers_customer" ("owner_id")',
+                ),
+                migrations.RunSQL(
+                    'DROP INDEX IF EXISTS "customers_customer_team_id_677425ba"',
+                    'CREATE INDEX "customers_customer_team_id_677425ba" '
+                    'ON "customers_customer" ("team_id")',
+                ),
+            ],
+            state_operations=[
+                migrations.AlterField(
+                    model_name="customer",
+                    name="owner",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="owner",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="customer",
+                    name="team",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="accounts.team",
+                        verbose_name="team",
+                    ),
+                ),
+            ],
         ),
     ]
