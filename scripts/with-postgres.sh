@@ -37,9 +37,13 @@ trap cleanup EXIT
 
 [ "$(id -u)" = 0 ] && { id postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres; chown postgres "$WORK"; }
 as_pg "$PGBIN/initdb" -D "$WORK/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
-# Durability settings are off: this cluster lives for one test run.
+# Durability settings are off: this cluster lives for one test run. The memory and cost
+# settings are those docs/operations.md recommends for a production server (a cache
+# that holds the working set, random reads priced as on an SSD), so that benchmarks
+# measure the plans production gets.
 as_pg "$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w start \
-  -o "-h 127.0.0.1 -p $PORT -k $WORK -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null
+  -o "-h 127.0.0.1 -p $PORT -k $WORK -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+      -c shared_buffers=${PATRON_PG_SHARED_BUFFERS:-1GB} -c effective_cache_size=4GB -c random_page_cost=1.1" >/dev/null
 echo "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PORT (throwaway)"
 
 # The test runner makes its own test database; benchmarks and `patron` use this one.

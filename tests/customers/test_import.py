@@ -343,3 +343,22 @@ def test_cli_dry_run_saves_nothing(tmp_path, capsys, db):
     call_command("importdata", "customers", str(source), "--dry-run", "--quiet")
     assert "Dry run, nothing saved: 3 rows" in capsys.readouterr().out
     assert not Customer.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_import_refreshes_postgresql_planner_statistics(monkeypatch):
+    from django.db import connection
+
+    from patron.customers import importing
+
+    if connection.vendor != "postgresql":
+        pytest.skip("planner statistics are PostgreSQL's")
+    monkeypatch.setattr(importing, "ANALYZE_AFTER_ROWS", 2)
+    rows = "\n".join(f"s{n},Stat{n},Family,s{n}@example.com" for n in range(3))
+    report, _ = run("external_id,first_name,last_name,email\n" + rows)
+    assert report.created == 3
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'customers_searchterm'"
+        )
+        assert cursor.fetchone()[0] is not None

@@ -512,10 +512,32 @@ def import_customers(
             writer.write(batch)
     except CsvFileError as exc:
         report.error, report.error_line = str(exc), exc.line
+    if report.created + report.updated >= ANALYZE_AFTER_ROWS and not options.dry_run:
+        _analyze_tables()
     report.seconds = time.perf_counter() - started
     if progress is not None:
         progress(report)
     return report
+
+
+# After this many rows written, PostgreSQL's planner statistics are refreshed at once
+# instead of whenever autovacuum gets to it: with the counts of an empty table it plans
+# the next searches as if the table were still empty.
+ANALYZE_AFTER_ROWS = 10_000
+
+
+def _analyze_tables() -> None:
+    from django.db import connection
+
+    from patron.core.models import AuditEntry
+    from patron.customers.models import ContactPoint, Customer, ExternalIdentifier, SearchTerm
+
+    if connection.vendor != "postgresql":
+        return  # SQLite chooses these plans from its indexes, without statistics
+    tables = [m._meta.db_table for m in (Customer, ContactPoint, ExternalIdentifier, SearchTerm)]
+    tables += [Customer.tags.through._meta.db_table, AuditEntry._meta.db_table]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t) for t in tables))
 
 
 def _tune_connection() -> None:
