@@ -128,3 +128,25 @@ def test_quick_select_selects_only_the_first_matching_option():
 
     html = str(Twice(initial={"pick": "a"})["pick"])
     assert html.count(" selected") == 1 and 'value="a" selected>A<' in html
+
+
+def test_the_api_says_when_its_count_is_a_bound(api_for, agent, many, monkeypatch):
+    from patron.core import api_base
+
+    monkeypatch.setattr(selectors, "LIST_COUNT_LIMIT", 5)
+    api = api_for(agent)
+    first = api.get("/api/v1/customers?page_size=5").json()
+    assert (first["count"], first["count_exact"], first["has_next"]) == (5, False, True)
+    last = api.get("/api/v1/customers?page_size=5&page=3").json()
+    assert (len(last["items"]), last["has_next"]) == (2, False)
+    names = [
+        c["display_name"]
+        for p in (1, 2, 3)
+        for c in api.get(f"/api/v1/customers?page_size=5&page={p}").json()["items"]
+    ]
+    assert len(names) == len(set(names)) == 12
+    monkeypatch.setattr(api_base, "MAX_BROWSED", 10)
+    deep = api.get("/api/v1/customers?page_size=5&page=3")
+    assert deep.status_code == 422 and "narrow it" in deep.json()["error"]["message"]
+    exact = api.get("/api/v1/customers?lifecycle_stage=lost&q=zzz").json()
+    assert (exact["count"], exact["count_exact"], exact["has_next"]) == (0, True, False)

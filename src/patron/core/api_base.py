@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -17,7 +16,8 @@ from ninja.pagination import PaginationBase
 from ninja.security import HttpBearer, django_auth
 from pydantic import ConfigDict
 
-from patron.core.errors import PatronError
+from patron.core.errors import PatronError, ValidationFailed
+from patron.core.pagination import MAX_BROWSED, read_page
 from patron.core.visibility import MAX_ID
 
 logger = logging.getLogger("patron.api")
@@ -126,7 +126,10 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
 
 class PagePagination(PaginationBase):
-    """`?page=N&page_size=M` (at most 200); the answer says how many there are in all."""
+    """`?page=N&page_size=M` (at most 200); the answer says how many there are in all.
+
+    A handler may return a `LongList`: its count stops at a bound (`count_exact` is then
+    false, `count` the bound) and `has_next` tells whether to ask for the next page."""
 
     class Input(Schema):
         page: int = Field(1, ge=1, le=MAX_PAGE, description="1-based page number")
@@ -134,22 +137,36 @@ class PagePagination(PaginationBase):
 
     class Output(Schema):
         items: list[Any]
-        count: int
+        count: int = Field(description="how many in all, or the bound when count_exact is false")
+        count_exact: bool = Field(True, description="false when more than `count` match")
+        has_next: bool = Field(description="whether a next page has items")
         page: int
         page_size: int
-        pages: int
+        pages: int = Field(description="pages of `count` items")
 
     def paginate_queryset(
         self, queryset: QuerySet, pagination: Input, request: HttpRequest, **params: Any
     ) -> dict[str, Any]:
-        count = self._items_count(queryset)
-        start = (pagination.page - 1) * pagination.page_size
+        page, _source = read_page(
+            queryset, number=pagination.page, size=pagination.page_size, clamp=False
+        )
+        if not page.count_exact and (page.number - 1) * page.page_size >= MAX_BROWSED:
+            raise ValidationFailed(
+                _(
+                    "Only the first %(rows)d rows of a list this long can be paged through: "
+                    "narrow it with filters or a search."
+                )
+                % {"rows": MAX_BROWSED},
+                details={"page": [_("Too deep for a list of unknown length.")]},
+            )
         return {
-            "items": list(queryset[start : start + pagination.page_size]),
-            "count": count,
-            "page": pagination.page,
-            "page_size": pagination.page_size,
-            "pages": max(1, math.ceil(count / pagination.page_size)),
+            "items": page.items,
+            "count": page.count,
+            "count_exact": page.count_exact,
+            "has_next": bool(page.has_next),
+            "page": page.number,
+            "page_size": page.page_size,
+            "pages": page.num_pages,
         }
 
 

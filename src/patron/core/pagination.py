@@ -71,6 +71,43 @@ def page_number(request: HttpRequest, *, last: int = MAX_PAGE) -> int:
     return min(int(raw), last) if raw.isdecimal() and int(raw) >= 1 else 1
 
 
+@dataclass
+class LongList:
+    """Rows to page through whose count is bounded at `count_limit` (see the module's
+    docstring); `long_list` is the same rows planned for reading a page of many."""
+
+    rows: Any
+    count_limit: int
+    long_list: Any = None
+
+
+def read_page(rows: Any, *, number: int, size: int, clamp: bool = True) -> tuple[Page, Any]:
+    """Page `number` of `rows` (a queryset, a list or a LongList), and the queryset the
+    page came from. `clamp`: a number past the end gives the last page (or, when the
+    length is not known, the first) instead of an empty one."""
+    if isinstance(rows, LongList):
+        ids = _matching_ids(rows.rows, rows.count_limit)
+        exact = len(ids) <= rows.count_limit
+        count = len(ids) if exact else rows.count_limit
+        source = _only(rows.rows, ids) if exact else (rows.long_list or rows.rows)
+    else:
+        count, exact = (len(rows) if isinstance(rows, list) else rows.count()), True
+        source = rows
+    num_pages = max(1, math.ceil(count / size))
+    if clamp:
+        # A list whose length is not known is browsed to MAX_BROWSED rows at most: deeper
+        # offsets would read most of the table for each page.
+        number = min(number, num_pages if exact else max(1, MAX_BROWSED // size))
+    start = (number - 1) * size
+    found = list(source[start : start + size + 1])
+    if clamp and not found and number > 1:
+        # Past the end of a list whose length is not known: back to the first page.
+        number, start = 1, 0
+        found = list(source[: size + 1])
+    page = Page(found[:size], number, size, count, num_pages, exact, len(found) > size)
+    return page, source
+
+
 def paginate(
     request: HttpRequest,
     queryset: Any,
@@ -79,30 +116,12 @@ def paginate(
     count_limit: int | None = None,
     long_list: Any = None,
 ) -> Page:
-    """One page of `queryset`. `long_list`: the same rows as a queryset planned for
-    reading a page of many (see visibility.visible_to), used past `count_limit`."""
+    """One page of `queryset` for the web UI, from the query string's `page` and
+    `page_size`. With `count_limit`, see LongList."""
     try:
         size = int(request.GET.get("page_size", default_size))
     except ValueError:
         size = default_size
     size = size if size in PAGE_SIZES else default_size
-    if count_limit is None:
-        count, exact = (len(queryset) if isinstance(queryset, list) else queryset.count()), True
-    else:
-        ids = _matching_ids(queryset, count_limit)
-        count, exact = (count_limit, False) if len(ids) > count_limit else (len(ids), True)
-        if exact:
-            queryset = _only(queryset, ids)
-        elif long_list is not None:
-            queryset = long_list
-    num_pages = max(1, math.ceil(count / size))
-    # A list whose length is not known is browsed to MAX_BROWSED rows at most: deeper
-    # offsets would read most of the table for each page.
-    number = page_number(request, last=num_pages if exact else MAX_BROWSED // size)
-    start = (number - 1) * size
-    rows = list(queryset[start : start + size + 1])
-    if not rows and number > 1:
-        # Past the end of a list whose length is not known: back to the first page.
-        number, start = 1, 0
-        rows = list(queryset[: size + 1])
-    return Page(rows[:size], number, size, count, num_pages, exact, len(rows) > size)
+    rows = queryset if count_limit is None else LongList(queryset, count_limit, long_list)
+    return read_page(rows, number=page_number(request), size=size)[0]

@@ -18,6 +18,7 @@ from pydantic import StringConstraints
 from patron.accounts.models import Team, User
 from patron.core.api_base import ERRORS, WRITE_ERRORS, InputSchema, PagePagination, RecordId
 from patron.core.errors import ValidationFailed
+from patron.core.pagination import LongList
 from patron.customers import (
     api_consent,
     api_contact,
@@ -241,19 +242,27 @@ def _detail(request: HttpRequest, customer_id: int, response: HttpResponse) -> C
 )
 @paginate(PagePagination)
 def customer_list(request: HttpRequest, filters: Query[CustomerFilters]) -> Any:
-    found = selectors.customer_list(
-        viewer=request.user,
-        query=filters.q,
-        kind=filters.kind or "",
-        lifecycle_stage=filters.lifecycle_stage or "",
-        owner_id=filters.owner_id,
-        team_id=filters.team_id,
-        tag=filters.tag,
-        country=filters.country,
-        stale=filters.stale,
-        sort=filters.sort,
+    arguments = {
+        "query": filters.q,
+        "kind": filters.kind or "",
+        "lifecycle_stage": filters.lifecycle_stage or "",
+        "owner_id": filters.owner_id,
+        "team_id": filters.team_id,
+        "tag": filters.tag,
+        "country": filters.country,
+        "stale": filters.stale,
+        "sort": filters.sort,
+    }
+    found = selectors.customer_list(viewer=request.user, **arguments)
+    limit = selectors.list_count_limit(request.user, arguments)
+    if limit is None:
+        return selectors.customer_list_extras(found)
+    long_list = selectors.customer_list(viewer=request.user, **arguments, in_list_order=True)
+    return LongList(
+        selectors.customer_list_extras(found),
+        limit,
+        selectors.customer_list_extras(long_list),
     )
-    return selectors.customer_list_extras(found)
 
 
 @router.post(
