@@ -345,14 +345,11 @@ def test_cli_dry_run_saves_nothing(tmp_path, capsys, db):
     assert not Customer.objects.exists()
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="planner statistics are PostgreSQL's")
 @pytest.mark.django_db(transaction=True)
 def test_a_large_import_refreshes_postgresql_planner_statistics(monkeypatch):
-    from django.db import connection
-
     from patron.customers import importing
 
-    if connection.vendor != "postgresql":
-        pytest.skip("planner statistics are PostgreSQL's")
     monkeypatch.setattr(importing, "ANALYZE_AFTER_ROWS", 2)
     rows = "\n".join(f"s{n},Stat{n},Family,s{n}@example.com" for n in range(3))
     report, _ = run("external_id,first_name,last_name,email\n" + rows)

@@ -47,6 +47,18 @@ def test_global_search(client, agent, north):
     assert "Nothing found" in page
 
 
+def test_global_search_counts_up_to_the_lists_bound(client, agent, north, monkeypatch):
+    from patron.customers import selectors
+
+    for n in range(22):
+        CustomerFactory(given_name=f"Anush{n}", family_name="Grigoryan", team=north)
+    client.force_login(agent)
+    assert "See all 22 customers" in client.get("/search/?q=grigor").content.decode()
+    monkeypatch.setattr(selectors, "LIST_COUNT_LIMIT", 21)
+    page = client.get("/search/?q=grigor").content.decode()
+    assert "More than 21 customers" in page and page.count("Grigoryan") >= 20
+
+
 @pytest.mark.django_db
 def test_anonymous_is_sent_to_sign_in(client):
     response = client.get("/customers/")

@@ -20,6 +20,7 @@ from patron.accounts import services as account_services
 from patron.core import selectors as core_selectors
 from patron.core.errors import PatronError
 from patron.core.languages import language_cookie_set
+from patron.core.pagination import LongList, read_page
 from patron.core.text import search_text
 from patron.core.visibility import can_write_any
 from patron.customers import selectors as customer_selectors
@@ -49,17 +50,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 def search(request: HttpRequest) -> HttpResponse:
     query = search_text(request.GET.get("q"))
-    customers = []
+    customers: list[Customer] = []
     total, total_exact = 0, True
     if query:
         found = customer_selectors.customer_list(viewer=request.user, query=query)
-        customers = list(found[:20])
-        total, total_exact = len(customers), True
-        if len(customers) == 20:
-            # Counted up to the customer list's bound, past which it says "more than".
-            limit = customer_selectors.LIST_COUNT_LIMIT
-            total = found.order_by()[: limit + 1].count()
-            total, total_exact = (limit, False) if total > limit else (total, True)
+        # The first 20, counted as the customer list counts (up to its bound).
+        page, _ = read_page(LongList(found, customer_selectors.LIST_COUNT_LIMIT), number=1, size=20)
+        customers, total, total_exact = page.items, page.count, page.count_exact
     return render(
         request,
         "web/search.html",
@@ -67,7 +64,7 @@ def search(request: HttpRequest) -> HttpResponse:
             "query": query,
             "customers": customers,
             "customer_total": total,
-            "customer_total_exact": total_exact if query else True,
+            "customer_total_exact": total_exact,
         },
     )
 
