@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "patron.core",
     "patron.accounts",
     "patron.customers",
+    "patron.interactions",
+    "patron.commerce",
     "patron.web",
 ]
 
@@ -228,3 +230,25 @@ NINJA_PAGINATION_PER_PAGE = 50
 PATRON_STALE_AFTER_DAYS = int(os.environ.get("PATRON_STALE_AFTER_DAYS", "365"))
 # Largest upload the import wizard accepts (the CLI streams files of any size).
 PATRON_IMPORT_MAX_UPLOAD_MB = int(os.environ.get("PATRON_IMPORT_MAX_UPLOAD_MB", "200"))
+
+# --- Email (task reminders; later replies and surveys) ------------------------------------------
+# SMTP when PATRON_SMTP_HOST is set; otherwise mail is written to the log (console), so a
+# fresh `make run` never tries to reach a server that is not there.
+EMAIL_HOST = os.environ.get("PATRON_SMTP_HOST", "").strip()
+EMAIL_PORT = int(os.environ.get("PATRON_SMTP_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("PATRON_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("PATRON_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = config.env_flag("PATRON_SMTP_STARTTLS", False)
+EMAIL_USE_SSL = config.env_flag("PATRON_SMTP_SSL", False)
+EMAIL_TIMEOUT = 20
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = os.environ.get("PATRON_MAIL_FROM", "Patron <patron@localhost>")
+# Where links in emails point (reminders link to the task's customer).
+PATRON_BASE_URL = os.environ.get("PATRON_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The drip dialogue: a question the customer would rather not answer is not proposed again
+# for this many days.
+PATRON_QUESTION_SKIP_DAYS = int(os.environ.get("PATRON_QUESTION_SKIP_DAYS", "180"))
