@@ -6,11 +6,14 @@ from ninja import NinjaAPI
 
 from patron import __version__
 from patron.accounts.api import router as accounts_router
+from patron.commerce import api as commerce_api
 from patron.core.api import router as core_router
 from patron.core.api_base import AUTH, install_error_handlers
 from patron.customers.api import router as customers_router
 from patron.customers.api_import import router as customers_import_router
 from patron.customers.api_merge import router as customers_merge_router
+from patron.interactions import api as interactions_api
+from patron.interactions import api_notes, api_questions, api_tasks, api_timeline
 
 api = NinjaAPI(
     title="Patron API",
@@ -30,4 +33,20 @@ api.add_router("/", accounts_router)
 api.add_router("/customers", customers_merge_router)
 api.add_router("/customers", customers_import_router)
 api.add_router("/customers", customers_router)
+# A customer's conversation: /customers/{id}/timeline, /brief, /notes, /answers. After the
+# customers router, so that its literal paths (/customers/tags ...) are matched first.
+api.add_router("/customers", api_timeline.customer_timeline)
+api.add_router("/customers", api_timeline.brief)
+api.add_router("/customers", api_notes.customer_notes)
+api.add_router("/customers", api_questions.answers)
+# Each resource: its literal paths (/tasks/counts, /notifications/read, the imports)
+# come before, or in the same router as, its /{id}.
+api.add_router("/interactions", interactions_api.router)
+api.add_router("/tasks", api_tasks.router)
+api.add_router("/notes", api_notes.notes)
+api.add_router("/notifications", api_notes.notifications)
+api.add_router("/timeline", api_timeline.team_timeline)
+api.add_router("/questions", api_questions.router)
+api.add_router("/orders", commerce_api.orders)
+api.add_router("/products", commerce_api.products)
 api.add_router("/", core_router)
