@@ -4,6 +4,7 @@ sees its customer."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from patron.customers.models import Customer
 
 YEAR = dt.timedelta(days=365)
+CENT = Decimal("0.01")
 
 
 def order_list(
@@ -95,7 +97,10 @@ def value_last_12_months(customer: Customer, now: dt.datetime) -> dict[str, Any]
         )
         .order_by()
     )
-    rows.sort(key=lambda r: r["revenue"] or 0, reverse=True)
+    # In cents: SQLite adds decimals up as floats (150.100000000000).
+    for row in rows:
+        row["revenue"] = Decimal(row["revenue"] or 0).quantize(CENT)
+    rows.sort(key=lambda r: r["revenue"], reverse=True)
     return {
         "orders": sum(r["n"] for r in rows),
         "revenue": [(r["currency"], r["revenue"]) for r in rows],

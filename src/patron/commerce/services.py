@@ -39,7 +39,15 @@ def currency_clean(value: str) -> str:
     return code
 
 
-def amount_clean(value: Any, field: str, *, allow_negative: bool = False) -> Decimal:
+# What the columns hold: quantity (12, 3), prices (12, 2), order totals (14, 2).
+MAX_AMOUNT = Decimal("1e10")
+MAX_QUANTITY = Decimal("1e9")
+MAX_TOTAL = Decimal("1e12")
+
+
+def amount_clean(
+    value: Any, field: str, *, allow_negative: bool = False, limit: Decimal = MAX_AMOUNT
+) -> Decimal:
     try:
         amount = Decimal(str(value).strip())
     except (InvalidOperation, ValueError) as exc:
@@ -47,7 +55,8 @@ def amount_clean(value: Any, field: str, *, allow_negative: bool = False) -> Dec
             _("%(field)s: “%(value)s” is not a number.") % {"field": field, "value": value},
             details={field: [_("Not a number.")]},
         ) from exc
-    if not amount.is_finite() or abs(amount) >= Decimal("1e10"):
+    # Less one: rounded to its column's decimal places, it must still fit the column.
+    if not amount.is_finite() or abs(amount) >= limit - 1:
         raise ValidationFailed(
             _("%(field)s: out of range.") % {"field": field}, details={field: [_("Out of range.")]}
         )
@@ -62,6 +71,8 @@ def amount_clean(value: Any, field: str, *, allow_negative: bool = False) -> Dec
 def product_get_or_create(
     *, sku: str, name: str = "", category: str = "", actor: User | None = None
 ) -> Product:
+    if actor is not None:
+        visibility.require_create(actor)
     sku = (sku or "").strip()
     if not sku:
         raise ValidationFailed(_("Each line needs a SKU."), details={"sku": [_("Required.")]})
@@ -104,7 +115,9 @@ def _lines_clean(lines: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
             sku = str(line.get("sku") or "").strip()
             if not sku:
                 raise ValidationFailed(_("A SKU is required."), details={"sku": [""]})
-            quantity = amount_clean(line.get("quantity", 1), "quantity", allow_negative=True)
+            quantity = amount_clean(
+                line.get("quantity", 1), "quantity", allow_negative=True, limit=MAX_QUANTITY
+            )
             if quantity == 0:
                 raise ValidationFailed(_("The quantity cannot be zero."), details={})
             price = amount_clean(line.get("unit_price"), "unit_price", allow_negative=True)
@@ -173,6 +186,10 @@ def order_save(
             details={"status": [", ".join(Order.Status.values)]},
         )
     total, cost = order_totals(cleaned)
+    if abs(total) >= MAX_TOTAL or (cost is not None and abs(cost) >= MAX_TOTAL):
+        raise ValidationFailed(
+            _("The order's total is out of range."), details={"lines": [_("Out of range.")]}
+        )
     with transaction.atomic():
         order = (
             Order.objects.select_for_update().filter(external_id=external_id).first()

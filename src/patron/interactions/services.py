@@ -511,7 +511,15 @@ def answer_value_clean(question: Question, value: Any) -> str:
             ) from exc
         if not number.is_finite():
             raise ValidationFailed(_("Write a number."), details={"value": [_("Not a number.")]})
-        return format(number.normalize(), "f")
+        # Bounded before it is written out: "1e999999" would be a million digits, more
+        # than the answer's column holds.
+        written = format(number.normalize(), "f") if abs(number.adjusted()) <= 60 else ""
+        if not written or len(written) > 100:
+            raise ValidationFailed(
+                _("This number is too large or too precise."),
+                details={"value": [_("Out of range.")]},
+            )
+        return written
     if kind == Question.AnswerType.DATE:
         day = parse_date(text) if len(text) == 10 else None
         if day is None:

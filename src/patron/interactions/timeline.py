@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from patron.core.errors import ValidationFailed
-from patron.core.visibility import visible_through
+from patron.core.visibility import MAX_ID, visible_through
 
 if TYPE_CHECKING:
     from patron.accounts.models import User
@@ -96,7 +96,13 @@ class Cursor:
             padded = value + "=" * (-len(value) % 4)
             moment, kind, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
             occurred = dt.datetime.fromisoformat(moment)
-            if timezone.is_naive(occurred) or not isinstance(pk, int) or not isinstance(kind, str):
+            if timezone.is_naive(occurred) or not isinstance(kind, str):
+                raise ValueError
+            # Values no row holds would overflow in the query (a year next to date.min or
+            # date.max shifted to UTC, an id past 64 bits): refused like any forged cursor.
+            if not dt.MINYEAR < occurred.year < dt.MAXYEAR:
+                raise ValueError
+            if isinstance(pk, bool) or not isinstance(pk, int) or not 1 <= pk <= MAX_ID:
                 raise ValueError
             return cls(occurred, kind, pk)
         except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
