@@ -3,11 +3,21 @@
 import json
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 from django.test import Client
 
 from patron.accounts.models import Role
 from patron.accounts.services import token_create
 from tests.factories import CustomerFactory, TeamFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """A request in another language leaves it active on the thread: start each test in
+    the default language, whatever ran before."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

@@ -51,7 +51,12 @@ class StyledForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name, field in self.fields.items():
+        self.style_fields(self.fields)
+
+    def style_fields(self, names: Any) -> None:
+        """Style these fields (a form that adds fields after __init__ calls it again)."""
+        for name in names:
+            field = self.fields[name]
             widget = field.widget
             if isinstance(widget, forms.HiddenInput):
                 continue

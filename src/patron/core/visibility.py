@@ -82,10 +82,22 @@ def visible_through(viewer: User, path: str) -> models.Q:
     )
 
 
+# Set on a record that a visibility-filtered query returned: the database has just said
+# that this viewer may read it, so asking again (a team lookup) would be a wasted query.
+# Trusted only while the record's owner and team are those it was read with.
+READ_BY = "_patron_read_by"
+
+
+def _sight(viewer: User, record: models.Model) -> tuple[object, ...]:
+    return (viewer.pk, getattr(record, "owner_id", None), getattr(record, "team_id", None))
+
+
 def can_read(viewer: User, record: models.Model) -> bool:
     if not _active(viewer):
         return False
     if sees_everything(viewer):
+        return True
+    if getattr(record, READ_BY, None) == _sight(viewer, record):
         return True
     if getattr(record, "owner_id", None) == viewer.pk:
         return True
@@ -129,6 +141,8 @@ def is_record_id(value: object) -> bool:
 def get_visible(viewer: User, queryset: models.QuerySet[M], **lookup: object) -> M:
     """The record matching `lookup` if `viewer` may read it, else NotFound."""
     try:
-        return visible_to(viewer, queryset).get(**lookup)
+        record = visible_to(viewer, queryset).get(**lookup)
     except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
         raise NotFound(_("Not found.")) from exc
+    setattr(record, READ_BY, _sight(viewer, record))
+    return record

@@ -77,13 +77,39 @@ def _quiet_until(at: dt.datetime, end: dt.time, zone: dt.tzinfo) -> dt.datetime:
     return candidate.astimezone(dt.UTC)
 
 
+# The customer page has already read consents, contact points and preferences with the
+# customer: the decision uses them instead of asking the database again.
+def _prefetched(customer: Customer, name: str) -> list | None:
+    return getattr(customer, "_prefetched_objects_cache", {}).get(name)
+
+
+def _consent(customer: Customer, channel: str, purpose: str) -> Consent | None:
+    rows = _prefetched(customer, "consents")
+    if rows is None:
+        return Consent.objects.filter(customer=customer, channel=channel, purpose=purpose).first()
+    return next((c for c in rows if c.channel == channel and c.purpose == purpose), None)
+
+
+def _reachable(customer: Customer, kind: str) -> bool:
+    rows = _prefetched(customer, "contact_points")
+    if rows is None:
+        return ContactPoint.objects.filter(customer=customer, kind=kind).exists()
+    return any(point.kind == kind for point in rows)
+
+
+def _preferences(customer: Customer) -> Preferences | None:
+    if Customer.preferences.related.is_cached(customer):
+        return getattr(customer, "preferences", None)
+    return Preferences.objects.filter(customer=customer).first()
+
+
 def can_contact(
     customer: Customer, channel: str, purpose: str, at: dt.datetime | None = None
 ) -> ContactDecision:
     at = at or timezone.now()
     if channel not in Channel.values or purpose not in Purpose.values:
         return ContactDecision(False, _("Unknown channel or purpose."), "invalid")
-    consent = Consent.objects.filter(customer=customer, channel=channel, purpose=purpose).first()
+    consent = _consent(customer, channel, purpose)
     if consent is not None and consent.status != Consent.Status.GRANTED:
         return ContactDecision(
             False,
@@ -96,9 +122,9 @@ def can_contact(
             False, _("No consent recorded for this channel and purpose."), "no_consent"
         )
     needed = REACH.get(channel)
-    if needed and not ContactPoint.objects.filter(customer=customer, kind=needed).exists():
+    if needed and not _reachable(customer, needed):
         return ContactDecision(False, _("No contact point for this channel."), "unreachable")
-    preferences = Preferences.objects.filter(customer=customer).first()
+    preferences = _preferences(customer)
     if preferences is None:
         return ContactDecision(True, _("Allowed."), "ok")
     start, end = preferences.quiet_hours_start, preferences.quiet_hours_end

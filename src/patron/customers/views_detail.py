@@ -92,8 +92,7 @@ def _custom_rows(customer: Customer, definitions: list[CustomField]) -> list[dic
 
 
 def _members(viewer: Any, organization: Customer, number: int) -> dict[str, Any]:
-    """One page of the people of an organization; counted only when there is more than
-    one page (a small organization costs one query)."""
+    """One page of the people of an organization, with their number: one query."""
     number = max(1, number)
     members = selectors.organization_members(
         viewer=viewer,
@@ -101,9 +100,11 @@ def _members(viewer: Any, organization: Customer, number: int) -> dict[str, Any]
         limit=MEMBERS_PER_PAGE,
         offset=(number - 1) * MEMBERS_PER_PAGE,
     )
-    if number == 1 and len(members) < MEMBERS_PER_PAGE:
-        count = len(members)
-    else:
+    if members:
+        count = members[0].total
+    elif number == 1:
+        count = 0
+    else:  # past the last page: counted on its own
         count = selectors.organization_member_count(viewer=viewer, organization=organization)
     return {
         "members": members,
@@ -153,8 +154,12 @@ def _load(request: HttpRequest, customer_id: int) -> Customer:
 
 @login_required
 def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
+    from patron.interactions import views_customer
+
     customer = _load(request, customer_id)
-    return render(request, "customers/detail.html", page_context(request, customer))
+    context = page_context(request, customer)
+    context.update(views_customer.page_context(request, customer))
+    return render(request, "customers/detail.html", context)
 
 
 # --- Rendering a section ----------------------------------------------------------------

@@ -13,6 +13,7 @@ class InteractionsConfig(AppConfig):
         from patron.interactions import timeline_kinds
 
         register_customer_relation(m.Interaction, "customer")
+        register_customer_relation(m.Interaction, "organization")
         register_customer_relation(m.Note, "customer")
         register_customer_relation(m.Task, "customer")
         register_customer_relation(m.Answer, "customer")

@@ -20,6 +20,7 @@ from patron.interactions.models import Answer, Interaction, Note, Notification, 
 if TYPE_CHECKING:
     from patron.accounts.models import User
     from patron.customers.models import Customer
+    from patron.interactions.timeline import TimelinePage
 
 QUESTIONS_PER_CONTACT = 2
 
@@ -324,17 +325,39 @@ def customer_value(customer: Customer, now: dt.datetime) -> Value:
     return Value(**value_last_12_months(customer, now))
 
 
-def brief(*, customer: Customer, now: dt.datetime | None = None) -> Brief:
-    """The five lines to read before contacting `customer` (who the caller may see): when
-    and how we last spoke, what we owe them, what we know, what they are worth, and what
-    to ask next."""
-    now = now or timezone.now()
-    last = (
-        Interaction.objects.filter(customer=customer)
+def _last_interaction(customer: Customer, timeline: TimelinePage | None) -> Interaction | None:
+    """The newest interaction: read off the first page of the unfiltered timeline when the
+    caller has it (the customer page does), else one query. For an organization that is
+    the last contact with it or any of its people, as on its timeline."""
+    if timeline is not None:
+        for event in timeline.events:
+            if event.kind.key == "interaction":
+                return event.object
+        if timeline.next_cursor is None:
+            return None
+    scope = models.Q(customer=customer)
+    if customer.is_organization:
+        from patron.customers.models import Membership
+
+        people = Membership.objects.filter(organization=customer).values("person_id")
+        scope |= models.Q(customer_id__in=people)
+    return (
+        Interaction.objects.filter(scope)
         .select_related("user")
         .order_by("-occurred_at", "-id")
         .first()
     )
+
+
+def brief(
+    *, customer: Customer, now: dt.datetime | None = None, timeline: TimelinePage | None = None
+) -> Brief:
+    """The five lines to read before contacting `customer` (who the caller may see): when
+    and how we last spoke, what we owe them, what we know, what they are worth, and what
+    to ask next. `timeline`: the first page of the customer's unfiltered timeline, if the
+    caller has read it."""
+    now = now or timezone.now()
+    last = _last_interaction(customer, timeline)
     promises = _open_tasks(customer, now)
     for reader in _PROMISE_READERS:
         promises.extend(reader(customer, now))

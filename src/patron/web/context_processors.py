@@ -17,7 +17,9 @@ from patron import __version__
 # (url name resolvable); unbuilt ones stay hidden rather than leading to an empty page.
 SECTIONS = [
     ("customers", _("Customers"), "customers:list", "people"),
+    ("tasks", _("Tasks"), "interactions:my_tasks", "check2-square"),
     ("timeline", _("Timeline"), "interactions:timeline", "clock-history"),
+    ("orders", _("Orders"), "commerce:orders", "bag"),
     ("sales", _("Sales"), "sales:board", "kanban"),
     ("service", _("Service"), "service:queue", "life-preserver"),
     ("feedback", _("Feedback"), "feedback:surveys", "chat-heart"),
@@ -59,12 +61,19 @@ def navigation(request: HttpRequest) -> list[dict[str, Any]]:
     return items
 
 
+def _unread(user: Any) -> int:
+    from patron.interactions.selectors import unread_notification_count
+
+    return unread_notification_count(viewer=user)
+
+
 def shell(request: HttpRequest) -> dict[str, Any]:
     language = translation.get_language() or settings.LANGUAGE_CODE
     user = getattr(request, "user", None)
     signed_in = user is not None and user.is_authenticated
     return {
         "nav_items": navigation(request) if signed_in else [],
+        "unread_notifications": _unread(user) if signed_in else 0,
         "languages": [
             {"code": code, "name": translation.get_language_info(code)["name_local"]}
             for code, _name in settings.LANGUAGES
