@@ -189,6 +189,8 @@ def _read(
     filters: TimelineFilters,
     cursor: Cursor | None,
     size: int,
+    *,
+    with_customer: bool = False,
 ) -> TimelinePage:
     streams: list[list[TimelineEvent]] = []
     for kind in timeline_kinds():
@@ -198,7 +200,9 @@ def _read(
         occurred = kind.occurred_field
         rows = (
             kind.model._default_manager.filter(scope(kind), condition, _after_cursor(kind, cursor))
-            .select_related(*kind.select_related)
+            .select_related(
+                *kind.select_related, *((kind.customer_field,) if with_customer else ())
+            )
             .order_by(f"-{occurred}", "-pk")[: size + 1]
         )
         streams.append([TimelineEvent(kind, getattr(row, occurred), row) for row in rows])
@@ -263,6 +267,7 @@ def team_timeline(
         filters or TimelineFilters(),
         Cursor.decode(cursor) if cursor else None,
         _page_size(size),
+        with_customer=True,
     )
 
 
