@@ -16,6 +16,32 @@
     }
   });
 
+  // Single-key shortcuts of a page: <button data-shortcut="l"> is pressed by "l" (outside
+  // text fields); a button that opens a collapsed form puts the cursor in its first field.
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || event.key.length !== 1) return;
+    var target = event.target;
+    if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
+    var button = document.querySelector('[data-shortcut="' + event.key.toLowerCase() + '"]');
+    if (!button || button.offsetParent === null) return;
+    event.preventDefault();
+    var panel = document.querySelector(button.getAttribute("data-bs-target") || "#none");
+    if (panel && panel.classList.contains("show")) {
+      focusFirst(panel);
+      return;
+    }
+    button.click();
+  });
+  function focusFirst(panel) {
+    var field = panel.querySelector(".is-invalid, input:not([type=hidden]), select, textarea");
+    if (field) field.focus();
+  }
+  document.addEventListener("shown.bs.collapse", function (event) {
+    if (event.target.classList.contains("collapse") && event.target.querySelector("form")) {
+      focusFirst(event.target);
+    }
+  });
+
   // <form data-confirm="Really?"> asks before it submits.
   document.addEventListener("submit", function (event) {
     var form = event.target;
