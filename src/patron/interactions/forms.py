@@ -196,6 +196,10 @@ class TimelineFilterForm(StyledForm):
             *((k.key, k.label) for k in timeline_kinds()),
         ]
         self.fields["user"].choices = [("", _("Anyone")), *(users or user_choices())]
+        for field in self.fields.values():  # small controls: filters, not a form to fill
+            css = field.widget.attrs.get("class", "")
+            size = "form-select-sm" if "form-select" in css else "form-control-sm"
+            field.widget.attrs["class"] = f"{css} {size}"
 
     def timeline_filters(self) -> dict[str, Any]:
         if not self.is_valid():
