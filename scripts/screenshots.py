@@ -29,6 +29,14 @@ PAGES = {
     "tokens": "/account/tokens/",
     "profile": "/account/",
     "history": None,
+    "tasks": "/tasks/?view=open",
+    "timeline": "/timeline/",
+    "notifications": "/notifications/",
+    "orders": "/orders/",
+    "order": None,  # the first order of the list
+    "products": "/products/",
+    "admin-questions": "/manage/questions/",
+    "rich-customer": None,  # the customer of the first order: a long history
 }
 SIZES = {"desktop": (1366, 860), "phone": (390, 844)}
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
@@ -67,6 +75,11 @@ def main(out: Path) -> None:
                 pairs = page.locator("a[href*='/merge/']")
                 urls["merge"] = pairs.first.get_attribute("href") if pairs.count() else None
                 urls["history"] = f"/audit/customers.customer/{first.strip('/').split('/')[-1]}/"
+                page.goto("/orders/")
+                orders = page.locator("[data-testid=order-list] tbody tr")
+                if orders.count():
+                    urls["order"] = orders.first.locator("a").first.get_attribute("href")
+                    urls["rich-customer"] = orders.first.locator("a").nth(1).get_attribute("href")
                 # The language follows the user's profile once signed in.
                 page.request.post(
                     "/language/",
