@@ -41,6 +41,10 @@ api.add_router("/customers", api_notes.customer_notes)
 api.add_router("/customers", api_questions.answers)
 # Each resource: its literal paths (/tasks/counts, /notifications/read, the imports)
 # come before, or in the same router as, its /{id}.
+# TODO(imports): when patron.interactions.api_import and patron.commerce.api_import exist,
+# mount their routers (POST /interactions/import, POST /orders/import) HERE, before
+# interactions_api.router and commerce_api.orders: /interactions/{interaction_id} and
+# /orders/{order_id} would otherwise take "import" for an id and answer 405.
 api.add_router("/interactions", interactions_api.router)
 api.add_router("/tasks", api_tasks.router)
 api.add_router("/notes", api_notes.notes)
