@@ -13,8 +13,9 @@ from patron.demo import demo_load
 class Command(BaseCommand):
     help = (
         "Load demo teams, staff and customers with names from English, Hebrew, Arabic, "
-        "Armenian, Georgian and Malay locales. Idempotent: running it again adds only "
-        "what is missing."
+        "Armenian, Georgian and Malay locales, a product catalogue, three years of orders "
+        "and the conversation with each customer (interactions, notes, tasks, answers to "
+        "the question bank). Idempotent: running it again adds only what is missing."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -40,6 +41,12 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Demo data: {report.teams_added} teams, {len(report.users_added)} staff and "
             f"{report.customers_added} customers added."
+        )
+        history = report.history
+        self.stdout.write(
+            f"History: {report.orders_added} orders, {history.interactions_added} "
+            f"interactions, {history.answers_added} answers, {history.notes_added} notes and "
+            f"{history.tasks_added} tasks added."
         )
         if report.users_added and not options["password"]:
             self.stdout.write(f"Demo staff password: {report.password}")
