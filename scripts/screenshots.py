@@ -29,7 +29,7 @@ PAGES = {
     "tokens": "/account/tokens/",
     "profile": "/account/",
     "history": None,
-    "tasks": "/tasks/?view=open",
+    "tasks": "/tasks/?view=open&assignee=anyone",
     "timeline": "/timeline/",
     "notifications": "/notifications/",
     "orders": "/orders/",

@@ -40,9 +40,26 @@ from patron.interactions.timeline import TimelinePage, customer_timeline, filter
 FORMS = ("log", "note", "task")
 
 
+def known_items(brief: Any, customer: Customer, preferences: Any) -> list[tuple[str, str]]:
+    """What we know, as (label, value) pairs: the answers, then the preferences."""
+    items = [(answer.question.text, answer.value) for answer in brief.known]
+    if preferences is not None and preferences.preferred_channel:
+        items.append((_("Prefers"), preferences.get_preferred_channel_display()))
+    if customer.language:
+        items.append((_("Speaks"), customer.get_language_display()))
+    if preferences is not None and preferences.notes:
+        items.append(("", preferences.notes[:80]))
+    return items
+
+
 def brief_context(customer: Customer, *, timeline: TimelinePage | None = None) -> dict[str, Any]:
     brief = selectors.brief(customer=customer, timeline=timeline)
-    return {"brief": brief, "preferences": customer_selectors.preferences_of(customer)}
+    preferences = customer_selectors.preferences_of(customer)
+    return {
+        "brief": brief,
+        "preferences": preferences,
+        "known_items": known_items(brief, customer, preferences),
+    }
 
 
 def _first_page(
