@@ -209,10 +209,10 @@ def test_the_timeline_scrolls_and_filters(client, agent, north_customer):
     )
     client.force_login(agent)
     html = page_of(client, north_customer)
-    assert html.count('class="timeline-event') == 25
+    assert html.count('class="timeline-event') == 20
     more = re.search(r'hx-get="([^"]+cursor=[^"]+)"', html).group(1).replace("&amp;", "&")
     rest = client.get(more, **HTMX).content.decode()
-    assert rest.count('class="timeline-event') == 6 and "Text message" in rest
+    assert rest.count('class="timeline-event') == 11 and "Text message" in rest
     assert "cursor=" not in rest  # the end
     url = f"/customers/{north_customer.pk}/timeline/"
     only_sms = client.get(url + "?channel=sms", **HTMX).content.decode()
@@ -247,7 +247,7 @@ def test_customer_page_query_count_stays_flat_as_the_timeline_grows(
     grow(30)
     with django_assert_max_num_queries(len(few.captured_queries)):
         html = page_of(client, north_customer)
-    assert html.count('class="timeline-event') == 25
+    assert html.count('class="timeline-event') == 20
 
 
 def test_team_timeline_shows_only_what_the_user_may_see(

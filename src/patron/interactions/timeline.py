@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from patron.accounts.models import User
     from patron.customers.models import Customer
 
-DEFAULT_PAGE_SIZE = 25
+DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
 

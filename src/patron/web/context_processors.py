@@ -73,7 +73,8 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     signed_in = user is not None and user.is_authenticated
     return {
         "nav_items": navigation(request) if signed_in else [],
-        "unread_notifications": _unread(user) if signed_in else 0,
+        # A callable: templates call it when they show it (full pages, not fragments).
+        "unread_notifications": functools.partial(_unread, user) if signed_in else 0,
         "languages": [
             {"code": code, "name": translation.get_language_info(code)["name_local"]}
             for code, _name in settings.LANGUAGES
