@@ -155,3 +155,18 @@ def test_export_from_the_list_follows_its_filters(
     assert "ani@example.am" in all_rows
     none = b"".join(client.get("/customers/export.csv?q=zzzz").streaming_content).decode()
     assert len(none.strip().splitlines()) == 1  # the header alone
+
+
+def test_an_encoding_that_is_no_name_at_all_is_refused_clearly(api_for, agent):
+    """A NUL inside the encoding (found by the API fuzzer) is an unknown encoding (422)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = api_for(agent)
+    upload = SimpleUploadedFile("c.csv", b"external_id,first_name\nX1,Ani\n", "text/csv")
+    response = client.client.post(
+        "/api/v1/customers/imports",
+        {"file": upload, "encoding": "utf\x008"},
+        HTTP_AUTHORIZATION=f"Bearer {client.token}",
+    )
+    assert response.status_code == 422, response.content
+    assert "encoding" in response.json()["error"]["details"]

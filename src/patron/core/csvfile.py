@@ -26,6 +26,10 @@ class CsvFileError(ValueError):
         self.line = line
 
 
+class UnknownEncoding(CsvFileError, LookupError):
+    """The encoding given for the file is not one Python knows (or not a name at all)."""
+
+
 @dataclass
 class CsvReader:
     """Rows of a CSV file with the line each starts on. `header` is the first row."""
@@ -59,7 +63,14 @@ class CsvReader:
         encoding = self.encoding.lower().replace("_", "-")
         if encoding in ("utf-8", "utf8"):
             encoding = "utf-8-sig"  # a BOM is read and dropped
-        decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+        try:
+            decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+        except (LookupError, ValueError) as exc:  # unknown, or not a name at all (NUL)
+            raise UnknownEncoding(
+                _("Unknown encoding “%(encoding)s”: use utf-8, cp1252 or latin-1, for example.")
+                % {"encoding": self.encoding.replace("\x00", "")[:20]},
+                line=1,
+            ) from exc
         for number, raw in enumerate(self.stream, start=1):
             try:
                 yield decoder.decode(raw)
