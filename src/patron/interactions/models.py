@@ -154,7 +154,7 @@ class Task(TimeStampedModel):
         SIGNAL = "signal", _("Signal")
         TICKET = "ticket", _("Ticket")
 
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(_("task title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     customer = models.ForeignKey(
         "customers.Customer",
