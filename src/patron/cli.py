@@ -14,7 +14,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "createuser": ("createuser", "create a user: createuser EMAIL --role ROLE"),
     "token": ("token", "API tokens: token create EMAIL (prints the token alone)"),
     "demo": ("demo", "load realistic multilingual demo data: demo [--customers N]"),
-    "import": ("importdata", "import customers FILE.csv [--dry-run] [--rejects OUT.csv]"),
+    "import": ("importdata", "import customers|orders|interactions FILE.csv [--dry-run]"),
     "export": ("exportdata", "export customers OUT.csv [--vcard] [filters]"),
     "check": ("check", "check the configuration (add --deploy for production)"),
     "compilemessages": ("compilecatalogs", "compile the message catalogues"),

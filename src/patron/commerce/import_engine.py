@@ -1,0 +1,685 @@
+"""The streaming engine under `patron import orders` and `patron import interactions`.
+
+One file is read once, in constant memory, and written in batches, each in one
+transaction (saved whole or not at all). The work is split in two halves with a plain
+tuple protocol between them:
+
+* a **parser** (one per kind) turns rows into a batch: validated values ready for the
+  database (dates as the database's text, decimals as checked strings), the rejected rows
+  with their reasons, and the batch's own lines of the file;
+* a **writer** (one per kind) writes a batch with a handful of set-based statements:
+  one `IN` query per lookup, `executemany` on SQLite, COPY on PostgreSQL.
+
+With `workers >= 2` (the command's default on a multi-core machine) a forked child
+process reads and parses the file while this process writes: the child never touches
+the database; it sends each batch as one pickled tuple through a pipe, whose small
+buffer also bounds how far it runs ahead (two batches at most). With `workers <= 1`
+(tests, the API's small uploads) both halves run here, one batch after the other.
+
+Rows rejected by the writer (an unknown customer, say) are reported with the row as
+the file had it: the batch carries its lines of the file as one string, which is parsed
+again only for a batch that has such rejects.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import gc
+import multiprocessing
+import os
+import sqlite3
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any, BinaryIO, Protocol
+
+from django.db import DatabaseError, connection, models, transaction
+from django.utils.translation import gettext as _
+
+from patron.core.csvfile import CsvFileError, CsvReader, normalize_header
+
+# Columns of a rejects file (first, before the file's own): it imports again once fixed.
+REJECT_COLUMNS = ("import_line", "import_error")
+MAX_SAMPLE_REJECTS = 100
+# Values per IN list: SQLite takes 32,766 parameters per statement; PostgreSQL gets one
+# array parameter instead.
+IN_CHUNK = 5000
+# A file this large, into an empty table, loads without the table's list indexes, which
+# are then built once, sorted, at the end (several times faster than keeping them).
+DEFER_INDEXES_BYTES = 64 * 2**20
+
+
+@dataclass
+class ImportOptions:
+    # The system the customer ids of the file belong to (the customer import's --system).
+    system: str = "import"
+    dry_run: bool = False
+    # Rows per transaction (an order is not cut in two unless it has twice as many lines).
+    batch_size: int = 20_000
+    encoding: str = "utf-8"
+    # 2 or more: a child process reads and checks the file while this one writes.
+    workers: int = 1
+    source_label: str = ""
+    # Build the list indexes once at the end: None decides (empty table, large file).
+    defer_indexes: bool | None = None
+    # A larger page cache and other settings for this connection (the command's imports).
+    tune_connection: bool = False
+
+
+@dataclass
+class Reject:
+    line: int
+    reason: str
+    row: list[str]
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    # Counts particular to a kind (order lines written, products created).
+    counters: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)  # the first MAX_SAMPLE_REJECTS
+    error: str = ""
+    error_line: int | None = None
+    dry_run: bool = False
+    seconds: float = 0.0
+
+    def count(self, name: str, n: int) -> None:
+        self.counters[name] = self.counters.get(name, 0) + n
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            **self.counters,
+            "warnings": self.warnings,
+            "rejects": [{"line": r.line, "reason": r.reason} for r in self.rejects],
+            "error": self.error,
+            "error_line": self.error_line,
+            "dry_run": self.dry_run,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass(slots=True)
+class Batch:
+    first_line: int
+    last_line: int
+    rows: int  # rows of the file in the batch, rejected ones included
+    payload: Any  # the kind's prepared values, its rejected rows among them
+    raw: str = ""  # the batch's lines of the file
+    delimiter: str = ","
+
+    def __getstate__(self) -> tuple:
+        return (self.first_line, self.last_line, self.rows, self.payload, self.raw, self.delimiter)
+
+    def __setstate__(self, state: tuple) -> None:
+        (
+            self.first_line,
+            self.last_line,
+            self.rows,
+            self.payload,
+            self.raw,
+            self.delimiter,
+        ) = state
+
+
+def rows_of(text: str, first_line: int, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    reader = csv.reader(text.splitlines(keepends=True), delimiter=delimiter, strict=False)
+    previous = 0
+    for row in reader:
+        yield first_line + previous, row
+        previous = reader.line_num
+
+
+class RowParser(Protocol):
+    """Checks rows in file order and gathers them in batches (in the child process)."""
+
+    def feed(self, line: int, row: list[str]) -> bool:
+        """Take one row; True when it started a new batch (the previous one is ready)."""
+
+    def take(self, final: bool) -> tuple[Any, int, int, int] | None:
+        """The ready batch: (payload, rows, first line, last line), or None; `final`
+        takes the batch in progress too (the end of the file)."""
+
+
+class BatchWriter(Protocol):
+    def write(self, batch: Batch) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+# --- Columns ----------------------------------------------------------------------------
+
+
+def column_positions(
+    header: Sequence[str], columns: Sequence[str], aliases: dict[str, str]
+) -> tuple[dict[str, int], list[str]]:
+    """(column -> index in the row, the header names that mean nothing here)."""
+    positions: dict[str, int] = {}
+    unknown: list[str] = []
+    for index, name in enumerate(header):
+        key = normalize_header(name)
+        if key in REJECT_COLUMNS:
+            continue
+        key = aliases.get(key, key)
+        if key in columns and key not in positions:
+            positions[key] = index
+        elif name.strip():
+            unknown.append(name.strip())
+    return positions, unknown
+
+
+def missing_columns_error(missing: Iterable[str], header: Sequence[str]) -> str:
+    return _("The file has no %(columns)s column, which an import needs. Header: %(header)s") % {
+        "columns": ", ".join(missing),
+        "header": ", ".join(header)[:300],
+    }
+
+
+def too_long(column: str, limit: int, value: str) -> str:
+    return _("%(column)s: at most %(limit)d characters (this one has %(n)d)") % {
+        "column": column,
+        "limit": limit,
+        "n": len(value),
+    }
+
+
+# --- Reading (the child process, or this one) ------------------------------------------
+
+
+def read_batches(
+    stream: BinaryIO, reader: CsvReader, parser: RowParser, encoding: str
+) -> Iterator[Batch]:
+    """The batches of the rows after the header; CsvFileError when the file is broken."""
+    name = encoding.lower().replace("_", "-")
+    decode = codecs.getincrementaldecoder("utf-8" if name in ("utf-8", "utf8") else name)(
+        errors="strict"
+    ).decode
+    base = reader._next_line  # the line after the header
+    kept: list[str] = []  # the lines of the batch in progress (and the row being read)
+    kept_first = base
+    number = base - 1
+
+    def lines() -> Iterator[str]:
+        nonlocal number
+        for raw in stream:
+            number += 1
+            try:
+                text = decode(raw)
+            except UnicodeDecodeError as exc:
+                raise CsvFileError(
+                    _(
+                        "Line %(line)d is not valid %(encoding)s (byte 0x%(byte)02X at "
+                        "position %(pos)d). Save the file as UTF-8, or give its encoding "
+                        "(for example --encoding cp1252)."
+                    )
+                    % {
+                        "line": number,
+                        "encoding": encoding.upper(),
+                        "byte": raw[exc.start],
+                        "pos": exc.start + 1,
+                    },
+                    line=number,
+                ) from exc
+            kept.append(text)
+            yield text
+
+    rows = csv.reader(lines(), delimiter=reader.delimiter, strict=False)
+    delimiter = reader.delimiter
+    feed = parser.feed
+    previous = 0
+
+    def ready(boundary: int, final: bool) -> Batch | None:
+        nonlocal kept_first
+        taken = parser.take(final)
+        if taken is None:
+            return None
+        payload, count, first, last = taken
+        cut = len(kept) if final else boundary - kept_first
+        raw = "".join(kept[:cut])
+        del kept[:cut]
+        batch = Batch(first, last, count, payload, raw, delimiter)
+        kept_first = boundary
+        return batch
+
+    try:
+        for row in rows:
+            start = base + previous
+            previous = rows.line_num
+            if not row or not "".join(row).strip():
+                continue
+            if feed(start, row):
+                batch = ready(start, final=False)
+                if batch is not None:
+                    yield batch
+    except csv.Error as exc:
+        line = base + previous
+        raise CsvFileError(
+            _("Line %(line)d: %(error)s") % {"line": line, "error": exc}, line=line
+        ) from exc
+    batch = ready(base + previous, final=True)
+    if batch is not None:
+        yield batch
+
+
+def _child(sender: Any, stream: BinaryIO, reader: CsvReader, parser: RowParser, enc: str) -> None:
+    gc.disable()  # rows and tuples only: nothing to collect, and a third less time
+    try:
+        in_child = getattr(parser, "in_child", None)
+        if in_child is not None:
+            in_child()
+        for batch in read_batches(stream, reader, parser, enc):
+            sender.send(("batch", batch))
+        sender.send(("end", None, None))
+    except CsvFileError as exc:
+        sender.send(("error", str(exc), exc.line))
+    except BaseException:  # noqa: BLE001 - reported to the parent, which raises it
+        sender.send(("crash", traceback.format_exc(), None))
+    finally:
+        sender.close()
+
+
+def _batches_from_child(
+    stream: BinaryIO, reader: CsvReader, parser: RowParser, encoding: str
+) -> Iterator[Batch]:
+    fork = multiprocessing.get_context("fork")
+    receiver, sender = fork.Pipe(duplex=False)
+    process = fork.Process(
+        target=_child, args=(sender, stream, reader, parser, encoding), daemon=True
+    )
+    process.start()
+    sender.close()
+    try:
+        while True:
+            try:
+                message = receiver.recv()
+            except EOFError:
+                raise RuntimeError("the import's reading process ended unexpectedly") from None
+            if message[0] == "batch":
+                yield message[1]
+            elif message[0] == "end":
+                return
+            elif message[0] == "error":
+                raise CsvFileError(message[1], line=message[2])
+            else:
+                raise RuntimeError("the import's reading process failed:\n" + message[1])
+    finally:
+        receiver.close()
+        process.join(timeout=5)
+        if process.is_alive():
+            process.terminate()
+            process.join(timeout=5)
+
+
+# --- Running an import ---------------------------------------------------------------------
+
+
+class RejectSink:
+    """Counts rejected rows, keeps a sample for the report, writes the rejects file."""
+
+    def __init__(self, report: ImportReport, out: IO[str] | None, header: list[str]) -> None:
+        self.report = report
+        self.writer = csv.writer(out) if out is not None else None
+        if self.writer is not None:
+            self.writer.writerow([*REJECT_COLUMNS, *header])
+
+    def __call__(self, line: int, reason: str, row: list[str]) -> None:
+        report = self.report
+        report.rejected += 1
+        if len(report.rejects) < MAX_SAMPLE_REJECTS:
+            report.rejects.append(Reject(line, reason, row))
+        if self.writer is not None:
+            self.writer.writerow([line, reason, *row])
+
+
+def run_import(
+    stream: BinaryIO,
+    *,
+    options: ImportOptions,
+    report: ImportReport,
+    make_parser: Callable[[list[str]], RowParser],
+    make_writer: Callable[[RejectSink], BatchWriter],
+    rejects_out: IO[str] | None = None,
+    progress: Callable[[ImportReport], None] | None = None,
+    prepare: Callable[[CsvReader], str] | None = None,
+) -> ImportReport:
+    """Read `stream`, parse and write it batch by batch; the report says what happened.
+
+    `prepare` sees the header first and may refuse the file (it returns an error)."""
+    started = time.perf_counter()
+    try:
+        reader = CsvReader(stream, encoding=options.encoding)
+        if prepare is not None:
+            report.error = prepare(reader)
+            if report.error:
+                report.error_line = 1
+                return report
+        parser = make_parser(reader.header)
+        sink = RejectSink(report, rejects_out, reader.header)
+        writer = make_writer(sink)
+        forking = options.workers >= 2 and "fork" in multiprocessing.get_all_start_methods()
+        source = _batches_from_child if forking else read_batches
+        try:
+            for batch in source(stream, reader, parser, options.encoding):
+                report.rows += batch.rows
+                writer.write(batch)
+                if progress is not None:
+                    progress(report)
+        finally:
+            writer.finish()
+    except CsvFileError as exc:
+        report.error, report.error_line = str(exc), exc.line
+    report.seconds = time.perf_counter() - started
+    if progress is not None:
+        progress(report)
+    return report
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex
+
+
+class _DryRun(Exception):
+    pass
+
+
+def in_batch_transaction(fn: Callable[[], Any], *, dry_run: bool) -> None:
+    """Run one batch's writes atomically; a dry run rolls them back after counting."""
+    try:
+        with transaction.atomic():
+            fn()
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+
+
+def database_refused(batch: Batch, exc: DatabaseError) -> str:
+    return _("the database refused this batch (lines %(first)d–%(last)d): %(error)s") % {
+        "first": batch.first_line,
+        "last": batch.last_line,
+        "error": (str(exc).strip().splitlines() or [""])[0][:300],
+    }
+
+
+# --- The connection ------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def import_connection(options: ImportOptions) -> Iterator[bool]:
+    """The settings of this connection for an import; yields whether SQLite checks
+    foreign keys itself (False: the writers check the rows they point to, per batch).
+
+    SQLite checks each foreign key of each row it inserts with a read of the row pointed
+    to: for an order, a random page of the customer table, which costs more than the
+    insert. The writers look every customer, order and product of a batch up in the
+    batch's own transaction instead (one IN query each), which proves the same thing
+    set-based; outside a transaction (the command, the API) the check is switched off
+    for the import and on again afterwards."""
+    if connection.vendor != "sqlite":
+        yield True
+        return
+    tuned = options.tune_connection
+    with connection.cursor() as cursor:
+        if tuned:
+            cursor.execute("PRAGMA cache_size")
+            cache = cursor.fetchone()[0]
+            cursor.execute("PRAGMA wal_autocheckpoint")
+            checkpoint = cursor.fetchone()[0]
+            cursor.execute("PRAGMA cache_size = -262144")  # KiB: 256 MB at most
+            # No memory map: its pages would count against the import's memory.
+            cursor.execute("PRAGMA mmap_size = 0")
+            # Fewer checkpoints: a page written by several batches is copied back once.
+            cursor.execute("PRAGMA wal_autocheckpoint = 16384")
+    checks_off = connection.disable_constraint_checking()
+    try:
+        yield not checks_off
+    finally:
+        if checks_off:
+            connection.enable_constraint_checking()
+        if tuned:
+            with connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA cache_size = {int(cache)}")
+                cursor.execute(f"PRAGMA wal_autocheckpoint = {int(checkpoint)}")
+
+
+def stream_size(stream: BinaryIO) -> int | None:
+    """Bytes left to read in `stream`, when it is a file."""
+    try:
+        return os.fstat(stream.fileno()).st_size - stream.tell()
+    except (AttributeError, OSError, ValueError):
+        size = getattr(stream, "size", None)
+        return size if isinstance(size, int) else None
+
+
+@contextlib.contextmanager
+def deferred_indexes(model: type[models.Model], enabled: bool) -> Iterator[None]:
+    """Without `model`'s Meta indexes while the block runs, then with them again (also
+    after an error). An index that a run killed in between left missing is built at the
+    start of the next import."""
+    editor = connection.schema_editor(collect_sql=True)
+    editor.deferred_sql = []
+    with connection.cursor() as cursor:
+        present = set(connection.introspection.get_constraints(cursor, model._meta.db_table))
+        for index in model._meta.indexes:
+            if index.name not in present:
+                cursor.execute(str(index.create_sql(model, editor)))
+            elif enabled:
+                cursor.execute(str(index.remove_sql(model, editor)))
+    if not enabled:
+        yield
+        return
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            for index in model._meta.indexes:
+                cursor.execute(str(index.create_sql(model, editor)))
+            if connection.vendor == "postgresql":
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+
+# --- Customers ----------------------------------------------------------------------------
+
+
+class CustomerLookup:
+    """customer_external_id -> customer id, for the parser: one IN query per batch for
+    the ids not met before in this import (a long tail of orders per customer makes most
+    of them repeats). In the child process it reads through a connection of its own.
+
+    An id found is proof only as of that read: the writer checks, in the batch's own
+    transaction, that each customer still has an identifier (through the narrow index
+    on identifiers' customer_id, a quarter of the lookup's cost), so an order is never
+    written for a customer deleted or merged away meanwhile."""
+
+    LIMIT = 2_000_000  # ids remembered at most (about 150 MB); then forgotten at once
+
+    def __init__(self, system: str) -> None:
+        self.system = system
+        self.known: dict[str, int] = {}
+        self._raw: Any = None
+
+    def in_child(self) -> None:
+        """Open a connection of this process (the parent's is not to be shared)."""
+        params = connection.get_connection_params()
+        raw = connection.get_new_connection(params)
+        if connection.vendor == "sqlite":
+            raw.execute("PRAGMA mmap_size = 0")
+            raw.execute("PRAGMA cache_size = -65536")
+            raw.execute("PRAGMA query_only = 1")
+        else:
+            raw.autocommit = True
+        self._raw = raw
+
+    def lookup(self, values: Iterable[str]) -> dict[str, int]:
+        known = self.known
+        missing = [v for v in set(values) if v not in known]
+        if missing:
+            if len(known) + len(missing) > self.LIMIT:
+                known.clear()
+            sql = (
+                "SELECT value, customer_id FROM customers_externalidentifier "
+                "WHERE system = %s AND value IN {values}"
+            )
+            if self._raw is None:
+                found = Sql().query_in(sql, missing, [self.system])
+            else:
+                found = _raw_query_in(self._raw, sql, missing, [self.system])
+            known.update(found)
+        return known
+
+
+def _raw_query_in(raw: Any, sql: str, values: list[Any], params: list[Any]) -> list[tuple]:
+    if connection.vendor != "sqlite":
+        return raw.execute(sql.replace("IN {values}", "= ANY(%s)"), [*params, values]).fetchall()
+    out: list[tuple] = []
+    template = sql.replace("%s", "?")
+    for start in range(0, len(values), IN_CHUNK):
+        chunk = values[start : start + IN_CHUNK]
+        statement = template.replace("{values}", "(" + ",".join("?" * len(chunk)) + ")")
+        out += raw.execute(statement, [*params, *chunk]).fetchall()
+    return out
+
+
+def customers_gone(sql: Sql, customer_ids: Iterable[int]) -> set[int]:
+    """Which of these customers no longer have an identifier (deleted, merged away)."""
+    wanted = list(set(customer_ids))
+    present = {
+        row[0]
+        for row in sql.query_in(
+            "SELECT DISTINCT customer_id FROM customers_externalidentifier "
+            "WHERE customer_id IN {values}",
+            wanted,
+        )
+    }
+    return set(wanted) - present
+
+
+# --- Set-based SQL ---------------------------------------------------------------------------
+
+
+class Sql:
+    """Raw statements on the Django connection's driver cursor (the wrapper formats
+    every parameter again, which costs more than the statement at these sizes)."""
+
+    def __init__(self) -> None:
+        self.vendor = connection.vendor
+        self.sqlite = self.vendor == "sqlite"
+        self._statements: dict[str, str] = {}
+
+    def _sql(self, sql: str) -> str:
+        if not self.sqlite:
+            return sql
+        converted = self._statements.get(sql)
+        if converted is None:
+            converted = self._statements[sql] = sql.replace("%s", "?")
+        return converted
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        with connection.cursor() as wrapper, connection.wrap_database_errors:
+            cursor = wrapper.cursor
+            if self.sqlite:
+                sqlite3.Cursor.execute(cursor, self._sql(sql), params)
+            else:
+                cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        with connection.cursor() as wrapper, connection.wrap_database_errors:
+            cursor = wrapper.cursor
+            if self.sqlite:
+                sqlite3.Cursor.execute(cursor, self._sql(sql), params)
+            else:
+                cursor.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        with connection.cursor() as wrapper, connection.wrap_database_errors:
+            cursor = wrapper.cursor
+            if self.sqlite:
+                sqlite3.Cursor.executemany(cursor, self._sql(sql), rows)
+            else:
+                cursor.executemany(sql, rows)
+
+    def query_in(self, sql: str, values: Sequence[Any], params: Sequence[Any] = ()) -> list:
+        """`sql` with `IN {values}` (`params` come before the values)."""
+        if not values:
+            return []
+        if not self.sqlite:
+            return self.query(sql.replace("IN {values}", "= ANY(%s)"), [*params, list(values)])
+        out: list = []
+        for start in range(0, len(values), IN_CHUNK):
+            chunk = values[start : start + IN_CHUNK]
+            marks = "(" + ",".join("?" * len(chunk)) + ")"
+            with connection.cursor() as wrapper, connection.wrap_database_errors:
+                cursor = wrapper.cursor
+                sqlite3.Cursor.execute(
+                    cursor, self._sql(sql).replace("{values}", marks), [*params, *chunk]
+                )
+                out += cursor.fetchall()
+        return out
+
+    def execute_in(self, sql: str, values: Sequence[Any], params: Sequence[Any] = ()) -> None:
+        if not values:
+            return
+        if not self.sqlite:
+            self.execute(sql.replace("IN {values}", "= ANY(%s)"), [*params, list(values)])
+            return
+        for start in range(0, len(values), IN_CHUNK):
+            chunk = values[start : start + IN_CHUNK]
+            marks = "(" + ",".join("?" * len(chunk)) + ")"
+            statement = sql.replace("%s", "?").replace("{values}", marks)
+            with connection.cursor() as wrapper, connection.wrap_database_errors:
+                sqlite3.Cursor.execute(wrapper.cursor, statement, [*params, *chunk])
+
+    def insert(
+        self,
+        model: type[models.Model],
+        fields: Sequence[str],
+        rows: Iterable[Sequence[Any]],
+        *,
+        constants: dict[str, str | int] | None = None,
+    ) -> None:
+        """Insert rows of database-ready values (dates as the database's text, numbers
+        as numbers); `constants` are the same for every row (given once on SQLite)."""
+        constants = constants or {}
+        meta = model._meta
+        table = connection.ops.quote_name(meta.db_table)
+        columns = [*fields, *constants]
+        names = ", ".join(connection.ops.quote_name(meta.get_field(f).column) for f in columns)
+        if self.sqlite:
+            marks = ", ".join(["?"] * len(fields) + [_literal(v) for v in constants.values()])
+            sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608
+            with connection.cursor() as wrapper, connection.wrap_database_errors:
+                sqlite3.Cursor.executemany(wrapper.cursor, sql, rows)
+            return
+        extra = tuple(constants.values())
+        with connection.cursor() as wrapper, connection.wrap_database_errors:
+            with wrapper.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                write = copy.write_row
+                if extra:
+                    for row in rows:
+                        write((*row, *extra))
+                else:
+                    for row in rows:
+                        write(row)
+
+
+def _literal(value: str | int) -> str:
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"

@@ -1,0 +1,1056 @@
+"""`patron import orders FILE.csv` and `POST /api/v1/orders/import`: order lines from a
+shop, a till or an ERP, one row per line; the rows sharing an `external_id` are one order.
+
+Columns: external_id, customer_external_id, placed_at, currency, channel, status, sku,
+product_name, category, quantity, unit_price, unit_cost (status, channel, currency,
+product_name, category and unit_cost may be left out). The customer is found by
+`customer_external_id` in the identifiers of the customer import's system (`import`
+unless `system` says otherwise); products are created on the fly by SKU.
+
+The rules (see import_engine.py for streaming, batches and the two processes):
+
+* An order is keyed by its external_id, so importing a file again changes nothing. The
+  first time an import run meets a stored order, the order's lines are replaced by the
+  rows of the file; later rows of the same order in the same run are added to it
+  (`Order.import_run` holds the run). An order the file gives exactly as stored is left
+  alone (reported unchanged).
+* A batch never cuts an order whose rows are together in the file (unless it has twice
+  the batch size in lines); rows of one order far apart in the file still add up.
+* A rejected line rejects its whole order in that batch: its sibling lines are reported
+  too, naming the line that was bad. Nothing of an order is half-written.
+* Totals, cost and line count are computed exactly (in integer hundredths and
+  thousandths), rounded half to even like `order_save`; the cost is unknown (empty) when
+  a line has no unit cost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+from collections import defaultdict
+from decimal import Decimal
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from patron.commerce.import_engine import (
+    DEFER_INDEXES_BYTES,
+    Batch,
+    CustomerLookup,
+    ImportOptions,
+    ImportReport,
+    RejectSink,
+    Sql,
+    column_positions,
+    customers_gone,
+    database_refused,
+    deferred_indexes,
+    import_connection,
+    in_batch_transaction,
+    missing_columns_error,
+    new_run_id,
+    rows_of,
+    run_import,
+    stream_size,
+    too_long,
+)
+from patron.commerce.models import Order, OrderLine, Product
+from patron.commerce.services import currency_clean
+from patron.core import visibility
+from patron.core.bulk import reserve_ids
+from patron.core.errors import ValidationFailed
+from patron.core.models import AuditEntry
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from patron.accounts.models import User
+    from patron.core.csvfile import CsvReader
+
+__all__ = ["COLUMNS", "ImportOptions", "ImportReport", "import_orders"]
+
+COLUMNS = (
+    "external_id",
+    "customer_external_id",
+    "placed_at",
+    "currency",
+    "channel",
+    "status",
+    "sku",
+    "quantity",
+    "unit_price",
+    "unit_cost",
+    "product_name",
+    "category",
+)
+REQUIRED = ("external_id", "customer_external_id", "placed_at", "sku", "quantity", "unit_price")
+ALIASES = {
+    "order_id": "external_id",
+    "order_number": "external_id",
+    "order": "external_id",
+    "customer_id": "customer_external_id",
+    "customer": "customer_external_id",
+    "date": "placed_at",
+    "order_date": "placed_at",
+    "ordered_at": "placed_at",
+    "created_at": "placed_at",
+    "product_sku": "sku",
+    "product": "product_name",
+    "name": "product_name",
+    "qty": "quantity",
+    "price": "unit_price",
+    "cost": "unit_cost",
+}
+HEAD_COLUMNS = ("customer_external_id", "placed_at", "currency", "channel", "status")
+STATUSES = frozenset(Order.Status.values)
+FUTURE_SLACK = dt.timedelta(days=1)
+TARGET = "commerce.order"
+# The columns' precision: a quantity has 12 digits, 3 after the point; a price or cost
+# 12, 2 after the point; an order's total 14, 2 after the point.
+QUANTITY_LIMIT = 10**9
+PRICE_LIMIT = 10**10
+TOTAL_LIMIT_CENTS = 10**14
+
+ORDER_FIELDS = (
+    "id",
+    "external_id",
+    "customer",
+    "placed_at",
+    "currency",
+    "channel",
+    "status",
+    "total_amount",
+    "total_cost",
+    "line_count",
+)
+LINE_FIELDS = ("order", "product", "quantity", "unit_price", "unit_cost")
+
+
+def cents_of(value: int) -> int:
+    """An exact amount in 1e-5 (thousandths of a unit times cents) rounded to cents,
+    half to even (as Decimal.quantize, which `order_save` uses)."""
+    cents, rest = divmod(value, 1000)
+    if rest > 500 or (rest == 500 and cents & 1):
+        cents += 1
+    return cents
+
+
+def _db_units(value: Any, places: int) -> int | None:
+    """A decimal as the database driver returns it, in integer units."""
+    if value is None:
+        return None
+    if isinstance(value, int):
+        return value * 10**places
+    if isinstance(value, float):
+        return round(value * 10**places)
+    return int(Decimal(value).scaleb(places).to_integral_value())
+
+
+def _units(value: int | float | None, places: int) -> int | None:
+    return None if value is None else round(value * 10**places)
+
+
+# --- Parsing (the child process) -------------------------------------------------------------
+
+
+class _Context:
+    """What the parser and the writer share; built before the child is forked."""
+
+    def __init__(self, options: ImportOptions, actor: User | None, run_id: str) -> None:
+        from django.db import connection
+
+        self.options = options
+        self.actor = actor
+        self.run_id = run_id
+        self.now = timezone.now()
+        self.sqlite = connection.vendor == "sqlite"
+        self.default_currency = settings.PATRON_DEFAULT_CURRENCY
+        self.sees_everything = actor is None or visibility.sees_everything(actor)
+        self.actor_team_ids: set[int] = set()
+        if actor is not None:
+            self.actor_team_ids = set(actor.teams.values_list("pk", flat=True))
+        self.actor_label = (actor.email if actor is not None else "import") + (
+            f" ({options.source_label})" if options.source_label else ""
+        )
+
+    def db_datetime(self, moment: dt.datetime) -> str:
+        """As the database takes it: naive UTC text on SQLite (Django's format), UTC with
+        its offset for PostgreSQL."""
+        moment = moment.astimezone(dt.UTC)
+        if self.sqlite:
+            return moment.replace(tzinfo=None).isoformat(" ")
+        return moment.isoformat(" ")
+
+
+def _number(
+    text: str, column: str, places: int, limit: int, *, negative: bool = True
+) -> tuple[int | float | None, int, str]:
+    """(the value to store, in integer units, "") or (None, 0, the reason).
+
+    Values are stored as numbers (an int, or the float nearest the decimal, which is what
+    SQLite stores for a decimal text); the check that the text has at most `places`
+    decimals is exact for the columns' 12 digits."""
+    text = text.strip()
+    if not text:
+        return None, 0, _("%(column)s: required") % {"column": column}
+    try:
+        value = float(text)
+        scaled = round(value * 10**places)
+    except (ValueError, OverflowError):
+        return (
+            None,
+            0,
+            _("%(column)s: “%(value)s” is not a number such as 12.50")
+            % {
+                "column": column,
+                "value": text,
+            },
+        )
+    if scaled / 10**places != value:
+        return (
+            None,
+            0,
+            _("%(column)s: “%(value)s” has more than %(places)d decimal places")
+            % {
+                "column": column,
+                "value": text,
+                "places": places,
+            },
+        )
+    if not -limit < value < limit:
+        return (
+            None,
+            0,
+            _("%(column)s: “%(value)s” is too large")
+            % {
+                "column": column,
+                "value": text,
+            },
+        )
+    if value < 0 and not negative:
+        return None, 0, _("%(column)s: cannot be negative") % {"column": column}
+    return (int(value) if scaled % 10**places == 0 else value), scaled, ""
+
+
+class OrderParser:
+    """Rows -> batches of columns: orders, lines, SKUs; see the module's rules.
+
+    The payload of a batch, all plain lists (cheap to pickle, and the writer hands them
+    to the database with zip and map, without a Python step per line):
+    (orders: external_id, customer_external_id, placed_at, currency, channel, status,
+    total, cost, line count), (lines: order index, SKU index, quantity, unit price, unit
+    cost), SKUs, (product name, category) per SKU, the rejected orders {external_id:
+    {line: reason}}, the rejected rows {line: reason}."""
+
+    def __init__(self, header: list[str], ctx: _Context) -> None:
+        self.ctx = ctx
+        positions, _unknown = column_positions(header, COLUMNS, ALIASES)
+        self.width = len(header)
+        absent = len(header)  # a cell added to each row when optional columns are absent
+        self.pad = any(c not in positions for c in COLUMNS)
+        where = [positions.get(c, absent) for c in COLUMNS]
+        self.get = operator.itemgetter(*where[:10])
+        self.get_product = operator.itemgetter(*where[10:])
+        self.batch_size = max(1, ctx.options.batch_size)
+        self.hard_cap = 2 * self.batch_size
+        self.currencies: dict[str, str | Exception] = {}
+        self.statuses: dict[str, str | Exception] = {}
+        future = ctx.now + FUTURE_SLACK
+        self.future_text = future.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
+        self.customers = CustomerLookup(ctx.options.system)
+        self.ready: tuple | None = None
+        self._start()
+
+    def in_child(self) -> None:
+        self.customers.in_child()
+
+    def _start(self) -> None:
+        self.index: dict[str, int] = {}
+        self.o_ext: list[str] = []
+        self.o_raw: list[tuple] = []
+        self.o_cust: list[str] = []
+        self.o_placed: list[str] = []
+        self.o_cur: list[str] = []
+        self.o_chan: list[str] = []
+        self.o_status: list[str] = []
+        self.o_total: list[int] = []
+        self.o_cost: list[int | None] = []
+        self.o_count: list[int] = []
+        self.l_order: list[int] = []
+        self.l_sku: list[int] = []
+        self.l_q: list[int | float] = []
+        self.l_p: list[int | float] = []
+        self.l_c: list[int | float | None] = []
+        self.sku_index: dict[str, int] = {}
+        self.skus: list[str] = []
+        self.infos: list[tuple[str, str]] = []
+        self.bad: dict[int, dict[int, str]] = {}
+        self.row_rejects: dict[int, str] = {}
+        self.count = 0
+        self.first = 0
+        self.last = 0
+
+    # -- the hot path: one call per row -------------------------------------------------------
+
+    def feed(self, line: int, row: list[str]) -> bool:
+        if self.pad:
+            row.append("")
+        try:
+            ext, cust, placed, cur, chan, status, sku, qty, price, cost = self.get(row)
+        except IndexError:
+            row = row[: self.width] + [""] * (self.width + 1 - len(row))
+            ext, cust, placed, cur, chan, status, sku, qty, price, cost = self.get(row)
+        ext = ext.strip()
+        index = self.index.get(ext)
+        cut = False
+        if index is None:
+            if self.count >= self.batch_size:
+                self._close()
+                cut = True
+        elif self.count >= self.hard_cap:
+            self._close()
+            cut = True
+            index = None
+        if not self.count:
+            self.first = line
+        self.count += 1
+        self.last = line
+        head = (cust, placed, cur, chan, status)
+        if index is None:
+            if not ext or len(ext) > 200:
+                self.row_rejects[line] = self._bad_id(ext)
+                return cut
+            index = self._new_order(ext, head, line)
+        elif head != self.o_raw[index]:
+            reason = self._head_differs(index, head)
+            if reason:
+                self._bad(index, line, reason)
+                return cut
+        sku = sku.strip()
+        k = self.sku_index.get(sku)
+        if k is None:
+            k = self._new_sku(sku, row, line, index)
+            if k < 0:
+                return cut
+        # The common spellings take the fast path; the rest is checked by _number.
+        try:
+            q = int(qty)
+            qm = q * 1000
+            if not -QUANTITY_LIMIT < q < QUANTITY_LIMIT:
+                raise ValueError
+        except ValueError:
+            q, qm, reason = _number(qty, "quantity", 3, QUANTITY_LIMIT)
+            if reason:
+                self._bad(index, line, reason)
+                return cut
+        if not qm:
+            self._bad(index, line, _("quantity: cannot be zero"))
+            return cut
+        try:
+            p = float(price)
+            pc = round(p * 100)
+            if pc / 100 != p or not -PRICE_LIMIT < p < PRICE_LIMIT:
+                raise ValueError
+        except (ValueError, OverflowError):
+            p, pc, reason = _number(price, "unit_price", 2, PRICE_LIMIT)
+            if reason:
+                self._bad(index, line, reason)
+                return cut
+        self.o_total[index] += qm * pc
+        if cost:
+            try:
+                c = float(cost)
+                cc = round(c * 100)
+                if cc / 100 != c or not 0 <= c < PRICE_LIMIT:
+                    raise ValueError
+            except (ValueError, OverflowError):
+                c, cc, reason = _number(cost, "unit_cost", 2, PRICE_LIMIT, negative=False)
+                if reason:
+                    self._bad(index, line, reason)
+                    return cut
+            total_cost = self.o_cost[index]
+            if total_cost is not None:
+                self.o_cost[index] = total_cost + qm * cc
+        else:
+            c = None
+            self.o_cost[index] = None
+        self.o_count[index] += 1
+        self.l_order.append(index)
+        self.l_sku.append(k)
+        self.l_q.append(q)
+        self.l_p.append(p)
+        self.l_c.append(c)
+        return cut
+
+    # -- the slow paths ----------------------------------------------------------------------
+
+    def _bad(self, index: int, line: int, reason: str) -> None:
+        self.bad.setdefault(index, {})[line] = reason
+
+    @staticmethod
+    def _bad_id(ext: str) -> str:
+        if not ext:
+            return _(
+                "external_id: each line needs its order's external_id, so that importing "
+                "the file again updates the order instead of adding it twice"
+            )
+        return too_long("external_id", 200, ext)
+
+    def _new_order(self, ext: str, head: tuple, line: int) -> int:
+        index = len(self.o_ext)
+        self.index[ext] = index
+        self.o_ext.append(ext)
+        self.o_raw.append(head)
+        self.o_total.append(0)
+        self.o_cost.append(0)
+        self.o_count.append(0)
+        values, reasons = self._head(head)
+        if reasons:
+            self._bad(index, line, "; ".join(reasons))
+        customer, placed, currency, channel, status = values
+        self.o_cust.append(customer)
+        self.o_placed.append(placed)
+        self.o_cur.append(currency)
+        self.o_chan.append(channel)
+        self.o_status.append(status)
+        return index
+
+    def _head(self, raw: tuple) -> tuple[tuple, list[str]]:
+        customer, placed, currency, channel, status = (v.strip() for v in raw)
+        reasons = []
+        if not customer:
+            reasons.append(_("customer_external_id: required"))
+        elif len(customer) > 200:
+            reasons.append(too_long("customer_external_id", 200, customer))
+        moment = self._placed(placed)
+        if isinstance(moment, Exception):
+            reasons.append(str(moment))
+            moment = ""
+        code = self.currencies.get(currency)
+        if code is None:
+            try:
+                code = currency_clean(currency or self.ctx.default_currency)
+            except ValidationFailed as exc:
+                code = ValueError(f"currency: {exc.message}")
+            self.currencies[currency] = code
+        if isinstance(code, Exception):
+            reasons.append(str(code))
+            code = ""
+        if len(channel) > 40:
+            reasons.append(too_long("channel", 40, channel))
+        state = self.statuses.get(status)
+        if state is None:
+            state = status.lower() or Order.Status.COMPLETED.value
+            if state not in STATUSES:
+                state = ValueError(
+                    _("status: “%(value)s” is not one of %(choices)s")
+                    % {"value": status, "choices": ", ".join(Order.Status.values)}
+                )
+            self.statuses[status] = state
+        if isinstance(state, Exception):
+            reasons.append(str(state))
+            state = ""
+        return (customer, moment, code, channel, state), reasons
+
+    def _placed(self, text: str) -> str | Exception:
+        if not text:
+            return ValueError(_("placed_at: required"))
+        try:
+            moment = dt.datetime.fromisoformat(text)
+        except ValueError:
+            return ValueError(
+                _("placed_at: “%(value)s” is not a date and time such as 2024-03-31 14:05")
+                % {"value": text}
+            )
+        if len(text) == 20 and text[10] == "T" and text[19] == "Z":
+            naive = f"{text[:10]} {text[11:19]}"  # the common export: no arithmetic
+        else:
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=dt.UTC)
+            naive = moment.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
+        if naive > self.future_text:
+            return ValueError(_("placed_at: “%(value)s” is in the future") % {"value": text})
+        return naive if self.ctx.sqlite else naive + "+00:00"
+
+    def _head_differs(self, index: int, raw: tuple) -> str:
+        first = self.o_raw[index]
+        for name, mine, theirs in zip(HEAD_COLUMNS, raw, first, strict=True):
+            if mine.strip() != theirs.strip():
+                return _(
+                    "%(column)s: “%(value)s” differs from the first line of the same order "
+                    "(“%(first)s”)"
+                ) % {"column": name, "value": mine.strip(), "first": theirs.strip()}
+        return ""
+
+    def _new_sku(self, sku: str, row: list[str], line: int, index: int) -> int:
+        if not sku or len(sku) > 100:
+            self._bad(index, line, _("sku: required") if not sku else too_long("sku", 100, sku))
+            return -1
+        name, category = (v.strip() for v in self.get_product(row))
+        if len(name) > 255:
+            self._bad(index, line, too_long("product_name", 255, name))
+            return -1
+        if len(category) > 120:
+            self._bad(index, line, too_long("category", 120, category))
+            return -1
+        k = len(self.skus)
+        self.sku_index[sku] = k
+        self.skus.append(sku)
+        self.infos.append((name or sku, category))
+        return k
+
+    # -- batches ------------------------------------------------------------------------------
+
+    def _close(self) -> None:
+        totals = [cents_of(t) for t in self.o_total]
+        costs = [None if c is None else cents_of(c) for c in self.o_cost]
+        bad = self.bad
+        known = self.customers.lookup(self.o_cust)
+        cids = list(map(known.get, self.o_cust))
+        unknown: dict[str, str] = {}
+        if None in cids:
+            system = self.ctx.options.system
+            for index, cid in enumerate(cids):
+                if cid is None and index not in bad and self.o_cust[index]:
+                    bad[index] = {}
+                    unknown[self.o_ext[index]] = _(
+                        "customer_external_id: no customer has the id “%(value)s” (in "
+                        "system “%(system)s”)"
+                    ) % {"value": self.o_cust[index], "system": system}
+        for index, cents in enumerate(totals):
+            if not self.o_count[index] and index not in bad:
+                bad[index] = {}  # every line of it was rejected... by another order's rule
+            elif abs(cents) >= TOTAL_LIMIT_CENTS:
+                self._bad(index, self.first, _("unit_price: the order's total is too large"))
+        orders = [
+            self.o_ext,
+            cids,
+            self.o_placed,
+            self.o_cur,
+            self.o_chan,
+            self.o_status,
+            [c / 100 for c in totals],
+            [None if c is None else c / 100 for c in costs],
+            self.o_count,
+        ]
+        lines = [self.l_order, self.l_sku, self.l_q, self.l_p, self.l_c]
+        rejected: dict[str, Any] = {self.o_ext[i]: reasons for i, reasons in bad.items()}
+        rejected.update(unknown)
+        if bad:
+            orders, lines = self._without(bad, orders, lines)
+        self.ready = (
+            (orders, lines, self.skus, self.infos, rejected, self.row_rejects),
+            self.count,
+            self.first,
+            self.last,
+        )
+        self._start()
+
+    @staticmethod
+    def _without(bad: dict[int, Any], orders: list[list], lines: list[list]) -> tuple:
+        """The columns without the rejected orders and their lines."""
+        n = len(orders[0])
+        remap = [-1] * n
+        kept = [i for i in range(n) if i not in bad]
+        for new, old in enumerate(kept):
+            remap[old] = new
+        orders = [[column[i] for i in kept] for column in orders]
+        keep_lines = [j for j, i in enumerate(lines[0]) if remap[i] >= 0]
+        order_column = [remap[lines[0][j]] for j in keep_lines]
+        lines = [order_column, *([column[j] for j in keep_lines] for column in lines[1:])]
+        return orders, lines
+
+    def take(self, final: bool) -> tuple | None:
+        if final and self.count:
+            self._close()
+        ready, self.ready = self.ready, None
+        return ready
+
+
+# --- Writing (this process) ------------------------------------------------------------------
+
+
+class OrderWriter:
+    def __init__(self, ctx: _Context, report: ImportReport, reject: RejectSink) -> None:
+        self.ctx = ctx
+        self.report = report
+        self.reject = reject
+        self.sql = Sql()
+        self.system = ctx.options.system
+        self.products: dict[str, int] = dict(Product.objects.values_list("sku", "id"))
+        self.check_products = False  # set when SQLite does not check foreign keys
+        self.ext_column = 0
+        self._hidden: set[int] = set()
+
+    def write(self, batch: Batch) -> None:
+        counts: dict[str, int] = {}
+        rejected: dict[str, str] = {}  # external_id -> reason
+        created_products: dict[str, int] = {}
+        payload = batch.payload
+
+        def work() -> None:
+            rejected.clear()
+            created_products.clear()
+            counts.clear()
+            counts.update(self._write(payload, batch, rejected, created_products))
+
+        try:
+            in_batch_transaction(work, dry_run=self.ctx.options.dry_run)
+        except DatabaseError as exc:
+            self._reject_rows(
+                batch, payload[4], payload[5], everything=database_refused(batch, exc)
+            )
+            return
+        if not self.ctx.options.dry_run:
+            self.products.update(created_products)
+        if payload[4] or payload[5] or rejected:
+            self._reject_rows(batch, {**payload[4], **rejected}, payload[5])
+        report = self.report
+        report.created += counts["created"]
+        report.updated += counts["updated"]
+        report.unchanged += counts["unchanged"]
+        report.count("lines", counts["lines"])
+        report.count("products_created", counts["products_created"])
+
+    def finish(self) -> None:
+        pass
+
+    # -- one batch ----------------------------------------------------------------------------
+
+    def _write(
+        self, payload: tuple, batch: Batch, rejected: dict[str, str], created: dict[str, int]
+    ) -> dict[str, int]:
+        orders, lines, skus, infos = payload[:4]
+        o_ext, cids, o_placed, o_cur, o_chan, o_status, o_total, o_cost, o_count = orders
+        l_order, l_sku, l_q, l_p, l_c = lines
+        ctx, sql = self.ctx, self.sql
+        run = ctx.run_id
+        now = ctx.db_datetime(timezone.now())
+        n = len(o_ext)
+        gone = customers_gone(sql, cids)
+        hidden = self._out_of_sight(cids) if not ctx.sees_everything else set()
+        known = {
+            row[1]: row
+            for row in sql.query_in(
+                "SELECT id, external_id, customer_id, import_run, placed_at, currency, "
+                "channel, status FROM commerce_order WHERE external_id IN {values}",
+                o_ext,
+            )
+        }
+        order_ids: list[int] = [0] * n
+        new: list[int] = []
+        replace: list[int] = []
+        continuing: list[int] = []
+        all_new = not known and not hidden and not gone
+        if not all_new:
+            for index in range(n):
+                reason = self._classify(index, orders, hidden | gone, known, run)
+                if reason:
+                    rejected[o_ext[index]] = reason
+                    continue
+                stored = known.get(o_ext[index])
+                if stored is None:
+                    new.append(index)
+                elif stored[3] == run:
+                    continuing.append(index)
+                else:
+                    replace.append(index)
+        used = [skus[k] for k in set(l_sku)]
+        product_ids = self._products(used, skus, infos, created)
+        pids = [product_ids.get(s, 0) for s in skus]
+        counts = {"created": 0, "updated": 0, "unchanged": 0, "lines": 0}
+        counts["products_created"] = len(created)
+        if replace or continuing:
+            counts["unchanged"], counts["updated"] = self._stored(
+                orders, lines, pids, known, replace, continuing, order_ids, now
+            )
+        if all_new:
+            ids = reserve_ids(Order, n)
+            order_ids = ids
+            rows: Any = zip(
+                ids, o_ext, cids, o_placed, o_cur, o_chan, o_status, o_total, o_cost, o_count
+            )
+            counts["created"] = n
+        else:
+            ids = reserve_ids(Order, len(new))
+            rows = []
+            for index, pk in zip(new, ids, strict=True):
+                order_ids[index] = pk
+                rows.append(
+                    (
+                        pk,
+                        o_ext[index],
+                        cids[index],
+                        o_placed[index],
+                        o_cur[index],
+                        o_chan[index],
+                        o_status[index],
+                        o_total[index],
+                        o_cost[index],
+                        o_count[index],
+                    )
+                )
+            counts["created"] = len(new)
+        constants = {"import_run": run, "created_at": now, "updated_at": now}
+        sql.insert(Order, ORDER_FIELDS, rows, constants=constants)
+        if all_new or all(order_ids):
+            line_rows: Any = zip(
+                map(order_ids.__getitem__, l_order), map(pids.__getitem__, l_sku), l_q, l_p, l_c
+            )
+            counts["lines"] = len(l_q)
+        else:
+            line_rows = [
+                (order_ids[i], pids[k], q, p, c)
+                for i, k, q, p, c in zip(l_order, l_sku, l_q, l_p, l_c, strict=True)
+                if order_ids[i]
+            ]
+            counts["lines"] = len(line_rows)
+        sql.insert(OrderLine, LINE_FIELDS, line_rows)
+        if counts["created"] or counts["updated"] or counts["lines"]:
+            self._audit(batch, counts)
+        return counts
+
+    def _classify(
+        self,
+        index: int,
+        orders: list[list],
+        refused: set[int],
+        known: dict[str, tuple],
+        run: str,
+    ) -> str:
+        """Why the order at `index` cannot be written, or ""."""
+        ext, customer_id = orders[0][index], orders[1][index]
+        if customer_id in refused:
+            if customer_id in self._hidden:
+                return _("customer_external_id: this customer belongs to a team you are not in")
+            return _(
+                "customer_external_id: the customer was deleted or merged while the file was "
+                "being imported; import the file again"
+            )
+        stored = known.get(ext)
+        if stored is None:
+            return ""
+        if stored[2] != customer_id:
+            return _("external_id: order %(id)s belongs to another customer") % {"id": ext}
+        if stored[3] == run:
+            return self._head_differs(orders, index, stored, earlier=True)
+        return ""
+
+    def _head_differs(
+        self, orders: list[list], index: int, stored: tuple, *, earlier: bool = False
+    ) -> str:
+        placed = stored[4]
+        if not isinstance(placed, str):
+            placed = self.ctx.db_datetime(placed)
+        for name, mine, theirs in (
+            ("placed_at", orders[2][index], placed),
+            ("currency", orders[3][index], stored[5]),
+            ("channel", orders[4][index], stored[6]),
+            ("status", orders[5][index], stored[7]),
+        ):
+            if mine != theirs:
+                if not earlier:
+                    return name
+                return _(
+                    "%(column)s: “%(value)s” differs from the same order in an earlier batch "
+                    "of this import (“%(stored)s”)"
+                ) % {"column": name, "value": mine, "stored": theirs}
+        return ""
+
+    def _stored(
+        self,
+        orders: list[list],
+        lines: list[list],
+        pids: list[int],
+        known: dict[str, tuple],
+        replace: list[int],
+        continuing: list[int],
+        order_ids: list[int],
+        now: str,
+    ) -> tuple[int, int]:
+        """Write the orders already stored: those this run meets for the first time are
+        left alone when the file gives them as stored, else their lines are replaced;
+        those an earlier batch of this run wrote get the lines added. Returns
+        (unchanged, updated)."""
+        sql, run = self.sql, self.ctx.run_id
+        o_ext = orders[0]
+        pk_of = {index: known[o_ext[index]][0] for index in (*replace, *continuing)}
+        stored_lines = self._stored_lines(list(pk_of.values()))
+        wanted = set(pk_of)
+        batch_lines: dict[int, list[tuple]] = defaultdict(list)
+        for i, k, q, p, c in zip(*lines, strict=True):
+            if i in wanted:
+                batch_lines[i].append((pids[k], _units(q, 3), _units(p, 2), _units(c, 2)))
+        unchanged, changed = [], []
+        for index in replace:
+            same_head = not self._head_differs(orders, index, known[o_ext[index]])
+            if same_head and sorted(batch_lines[index], key=_line_key) == sorted(
+                stored_lines.get(pk_of[index], ()), key=_line_key
+            ):
+                unchanged.append(pk_of[index])
+            else:
+                changed.append(index)
+        sql.execute_in(
+            "UPDATE commerce_order SET import_run = %s WHERE id IN {values}", unchanged, [run]
+        )
+        if changed:
+            ids = [pk_of[i] for i in changed]
+            sql.execute_in("DELETE FROM commerce_orderline WHERE order_id IN {values}", ids)
+            updates = []
+            for index in changed:
+                order_ids[index] = pk_of[index]
+                updates.append((*(orders[c][index] for c in range(2, 9)), run, now, pk_of[index]))
+            sql.executemany(
+                "UPDATE commerce_order SET placed_at = %s, currency = %s, channel = %s, "
+                "status = %s, total_amount = %s, total_cost = %s, line_count = %s, "
+                "import_run = %s, updated_at = %s WHERE id = %s",
+                updates,
+            )
+        updates = []
+        for index in continuing:
+            pk = order_ids[index] = pk_of[index]
+            total, cost, count = 0, 0, 0
+            for _product, q, p, c in (*stored_lines.get(pk, ()), *batch_lines[index]):
+                total += q * p
+                cost = None if cost is None or c is None else cost + q * c
+                count += 1
+            updates.append(
+                (
+                    cents_of(total) / 100,
+                    None if cost is None else cents_of(cost) / 100,
+                    count,
+                    now,
+                    pk,
+                )
+            )
+        sql.executemany(
+            "UPDATE commerce_order SET total_amount = %s, total_cost = %s, line_count = %s, "
+            "updated_at = %s WHERE id = %s",
+            updates,
+        )
+        return len(unchanged), len(changed)
+
+    def _out_of_sight(self, customer_ids: list[int]) -> set[int]:
+        ctx = self.ctx
+        rows = self.sql.query_in(
+            "SELECT id, owner_id, team_id FROM customers_customer WHERE id IN {values}",
+            list(set(customer_ids)),
+        )
+        actor_id = ctx.actor.pk if ctx.actor is not None else None
+        self._hidden = {
+            pk for pk, owner, team in rows if owner != actor_id and team not in ctx.actor_team_ids
+        }
+        return self._hidden
+
+    def _products(
+        self,
+        used: list[str],
+        skus: list[str],
+        infos: list[tuple[str, str]],
+        created: dict[str, int],
+    ) -> dict[str, int]:
+        """SKU -> product id for the SKUs the batch uses: remembered, stored (by someone
+        else meanwhile) or created now (remembered once the batch is committed)."""
+        ids = self.products
+        missing = [s for s in used if s not in ids and s not in created]
+        found: dict[str, int] = {}
+        if missing:
+            found = dict(
+                self.sql.query_in(
+                    "SELECT sku, id FROM commerce_product WHERE sku IN {values}", missing
+                )
+            )
+            ids.update(found)
+            absent = [s for s in missing if s not in found]
+            if absent:
+                now = self.ctx.db_datetime(timezone.now())
+                where = {sku: k for k, sku in enumerate(skus)}
+                rows = []
+                for sku, pk in zip(absent, reserve_ids(Product, len(absent)), strict=True):
+                    name, category = infos[where[sku]]
+                    rows.append((pk, sku, name, category))
+                    created[sku] = pk
+                self.sql.insert(
+                    Product,
+                    ("id", "sku", "name", "category"),
+                    rows,
+                    constants={"created_at": now, "updated_at": now},
+                )
+        if self.check_products:
+            # Without SQLite's own foreign key checks: a product remembered from an
+            # earlier batch must still be there (deleted meanwhile, it is created again).
+            cached = list({ids[s] for s in used if s not in created and s not in found})
+            present = {
+                row[0]
+                for row in self.sql.query_in(
+                    "SELECT id FROM commerce_product WHERE id IN {values}", cached
+                )
+            }
+            if len(present) < len(cached):
+                for sku in used:
+                    if sku in ids and sku not in created and ids[sku] not in present:
+                        del ids[sku]
+                return self._products(used, skus, infos, created)
+        return ids if not created else {**ids, **created}
+
+    def _stored_lines(self, order_ids: list[int]) -> dict[int, list[tuple]]:
+        out: dict[int, list[tuple]] = defaultdict(list)
+        for order_id, product_id, quantity, price, cost in self.sql.query_in(
+            "SELECT order_id, product_id, quantity, unit_price, unit_cost "
+            "FROM commerce_orderline WHERE order_id IN {values}",
+            order_ids,
+        ):
+            out[order_id].append(
+                (product_id, _db_units(quantity, 3), _db_units(price, 2), _db_units(cost, 2))
+            )
+        return out
+
+    def _audit(self, batch: Batch, counts: dict[str, int]) -> None:
+        ctx = self.ctx
+        actor = ctx.actor
+        AuditEntry.objects.create(
+            actor=actor if actor is not None and actor.pk else None,
+            actor_label=ctx.actor_label[:255],
+            action=AuditEntry.Action.CREATE if counts["created"] else AuditEntry.Action.UPDATE,
+            target_type=TARGET,
+            target_id=f"import:{ctx.run_id}",
+            target_label=(
+                _("order import, lines %(first)d–%(last)d")
+                % {"first": batch.first_line, "last": batch.last_line}
+            )[:255],
+            changes=[
+                {
+                    "field": "import",
+                    "old": None,
+                    "new": {
+                        "first_line": batch.first_line,
+                        "last_line": batch.last_line,
+                        "orders_created": counts["created"],
+                        "orders_updated": counts["updated"],
+                        "lines": counts["lines"],
+                        "products_created": counts["products_created"],
+                    },
+                }
+            ],
+        )
+
+    def _reject_rows(
+        self,
+        batch: Batch,
+        orders: dict[str, Any],
+        rows: dict[int, str],
+        *,
+        everything: str = "",
+    ) -> None:
+        """Report the rejected rows of the batch in file order, as the file has them:
+        a rejected order's lines ({line: reason} from the parser, or one reason from
+        this writer), rows rejected alone, and with `everything` every other row too."""
+        column = self.ext_column
+        firsts: dict[str, int] = {}
+        for line, row in rows_in(batch):
+            reason = rows.get(line)
+            if reason is None:
+                ext = row[column].strip() if column < len(row) else ""
+                entry = orders.get(ext)
+                if isinstance(entry, str):
+                    reason = entry
+                elif entry is not None:
+                    reason = entry.get(line)
+                    if reason is None:
+                        first = firsts.get(ext)
+                        if first is None:
+                            first = firsts[ext] = min(entry) if entry else line
+                        reason = _(
+                            "order %(order)s: not imported, because its line %(line)d was rejected"
+                        ) % {"order": ext, "line": first}
+                else:
+                    reason = everything or None
+            if reason:
+                self.reject(line, reason, row)
+
+
+def _line_key(line: tuple) -> tuple:
+    return (line[0], line[1], line[2], -1 if line[3] is None else line[3])
+
+
+def rows_in(batch: Batch) -> list[tuple[int, list[str]]]:
+    """The rows of a batch with the line each starts on (blank ones left out)."""
+    return [
+        (line, row)
+        for line, row in rows_of(batch.raw, batch.first_line, batch.delimiter)
+        if row and "".join(row).strip()
+    ]
+
+
+# --- The entry point -------------------------------------------------------------------------
+
+
+def import_orders(
+    stream: BinaryIO,
+    *,
+    options: ImportOptions | None = None,
+    actor: User | None = None,
+    rejects_out: IO[str] | None = None,
+    progress: Callable[[ImportReport], None] | None = None,
+) -> ImportReport:
+    """Import order lines from a CSV byte stream; see the module's documentation."""
+    options = options or ImportOptions()
+    report = ImportReport(dry_run=options.dry_run)
+    if actor is not None:
+        visibility.require_create(actor)
+    ctx = _Context(options, actor, new_run_id())
+    holder: dict[str, Any] = {}
+
+    def prepare(reader: CsvReader) -> str:
+        positions, unknown = column_positions(reader.header, COLUMNS, ALIASES)
+        missing = [c for c in REQUIRED if c not in positions]
+        if missing:
+            return missing_columns_error(missing, reader.header)
+        if unknown:
+            report.warnings.append(
+                _("Ignored columns (not a column of an order import): %(columns)s")
+                % {"columns": ", ".join(unknown)}
+            )
+        holder["external_id"] = positions["external_id"]
+        return ""
+
+    def make_writer(sink: RejectSink) -> OrderWriter:
+        writer = OrderWriter(ctx, report, sink)
+        writer.ext_column = holder["external_id"]
+        writer.check_products = holder["checks_off"]
+        return writer
+
+    if options.defer_indexes is None:
+        size = stream_size(stream)
+        defer = (
+            not options.dry_run
+            and size is not None
+            and size >= _defer_threshold()
+            and not Order.objects.exists()
+        )
+    else:
+        defer = options.defer_indexes and not options.dry_run
+    with import_connection(options) as checks_on, deferred_indexes(Order, defer):
+        holder["checks_off"] = not checks_on
+        run_import(
+            stream,
+            options=options,
+            report=report,
+            make_parser=lambda header: OrderParser(header, ctx),
+            make_writer=make_writer,
+            rejects_out=rejects_out,
+            progress=progress,
+            prepare=prepare,
+        )
+    if defer:
+        report.warnings.append(
+            _("The orders table was empty: its list indexes were built once, at the end.")
+        )
+    return report
+
+
+def _defer_threshold() -> int:
+    return DEFER_INDEXES_BYTES
