@@ -147,12 +147,11 @@ def rows_of(text: str, first_line: int, delimiter: str) -> Iterator[tuple[int, l
 class RowParser(Protocol):
     """Checks rows in file order and gathers them in batches (in the child process)."""
 
-    def feed(self, line: int, row: list[str]) -> bool:
-        """Take one row; True when it started a new batch (the previous one is ready)."""
-
-    def take(self, final: bool) -> tuple[Any, int, int, int] | None:
-        """The ready batch: (payload, rows, first line, last line), or None; `final`
-        takes the batch in progress too (the end of the file)."""
+    def batches(self, rows: Any, base: int) -> Iterator[tuple[Any, int, int, int, int | None]]:
+        """The batches of `rows`, a csv reader whose first row starts on line `base`:
+        (payload, rows, first line, last line, the line the next batch starts on, or
+        None for the last). Blank rows are skipped; csv errors become CsvFileError."""
+        ...
 
 
 class BatchWriter(Protocol):
@@ -239,40 +238,13 @@ def read_batches(
 
     rows = csv.reader(lines(), delimiter=reader.delimiter, strict=False)
     delimiter = reader.delimiter
-    feed = parser.feed
-    previous = 0
-
-    def ready(boundary: int, final: bool) -> Batch | None:
-        nonlocal kept_first
-        taken = parser.take(final)
-        if taken is None:
-            return None
-        payload, count, first, last = taken
-        cut = len(kept) if final else boundary - kept_first
+    for payload, count, first, last, boundary in parser.batches(rows, base):
+        cut = len(kept) if boundary is None else boundary - kept_first
         raw = "".join(kept[:cut])
         del kept[:cut]
-        batch = Batch(first, last, count, payload, raw, delimiter)
-        kept_first = boundary
-        return batch
-
-    try:
-        for row in rows:
-            start = base + previous
-            previous = rows.line_num
-            if not row or not "".join(row).strip():
-                continue
-            if feed(start, row):
-                batch = ready(start, final=False)
-                if batch is not None:
-                    yield batch
-    except csv.Error as exc:
-        line = base + previous
-        raise CsvFileError(
-            _("Line %(line)d: %(error)s") % {"line": line, "error": exc}, line=line
-        ) from exc
-    batch = ready(base + previous, final=True)
-    if batch is not None:
-        yield batch
+        if boundary is not None:
+            kept_first = boundary
+        yield Batch(first, last, count, payload, raw, delimiter)
 
 
 def _child(sender: Any, stream: BinaryIO, reader: CsvReader, parser: RowParser, enc: str) -> None:
