@@ -26,6 +26,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import datetime as dt
 import gc
 import multiprocessing
 import os
@@ -35,12 +36,19 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any, BinaryIO, Protocol
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, Protocol
 
+from django.conf import settings
 from django.db import DatabaseError, connection, models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from patron.core import visibility
 from patron.core.csvfile import CsvFileError, CsvReader, normalize_header
+from patron.core.models import AuditEntry
+
+if TYPE_CHECKING:
+    from patron.accounts.models import User
 
 # Columns of a rejects file (first, before the file's own): it imports again once fixed.
 REJECT_COLUMNS = ("import_line", "import_error")
@@ -158,6 +166,153 @@ class BatchWriter(Protocol):
     def write(self, batch: Batch) -> None: ...
 
     def finish(self) -> None: ...
+
+
+# --- What the parser and the writer share ----------------------------------------------
+
+# A moment more than this after now is a typo, not a record of what happened.
+FUTURE_SLACK = dt.timedelta(days=1)
+
+
+class ImportContext:
+    """The import's options, actor and moment; built before the child is forked."""
+
+    def __init__(self, options: ImportOptions, actor: User | None, run_id: str) -> None:
+        self.options = options
+        self.actor = actor
+        self.run_id = run_id
+        self.now = timezone.now()
+        self.sqlite = connection.vendor == "sqlite"
+        self.default_currency = settings.PATRON_DEFAULT_CURRENCY
+        self.sees_everything = actor is None or visibility.sees_everything(actor)
+        self.actor_team_ids: set[int] = set()
+        if actor is not None:
+            self.actor_team_ids = set(actor.teams.values_list("pk", flat=True))
+        self.actor_label = (actor.email if actor is not None else "import") + (
+            f" ({options.source_label})" if options.source_label else ""
+        )
+        future = (self.now + FUTURE_SLACK).astimezone(dt.UTC)
+        self.future_text = future.replace(tzinfo=None).isoformat(" ")
+
+    def db_datetime(self, moment: dt.datetime) -> str:
+        """As the database takes it: naive UTC text on SQLite (Django's format), UTC with
+        its offset for PostgreSQL."""
+        moment = moment.astimezone(dt.UTC)
+        if self.sqlite:
+            return moment.replace(tzinfo=None).isoformat(" ")
+        return moment.isoformat(" ")
+
+    def hidden_customers(self, sql: Sql, customer_ids: Iterable[int]) -> set[int]:
+        """Of these customers, those the actor may not write (none for an admin)."""
+        if self.sees_everything:
+            return set()
+        rows = sql.query_in(
+            "SELECT id, owner_id, team_id FROM customers_customer WHERE id IN {values}",
+            list(set(customer_ids)),
+        )
+        actor_id = self.actor.pk if self.actor is not None else None
+        teams = self.actor_team_ids
+        return {pk for pk, owner, team in rows if owner != actor_id and team not in teams}
+
+
+def moment_text(text: str, column: str, future_text: str, *, sqlite: bool) -> str | Exception:
+    """A date and time of the file as the database takes it (see db_datetime), or the
+    reason it is refused. A moment without an offset is UTC."""
+    if not text:
+        return ValueError(_("%(column)s: required") % {"column": column})
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return ValueError(
+            _("%(column)s: “%(value)s” is not a date and time such as 2024-03-31 14:05")
+            % {"column": column, "value": text}
+        )
+    if len(text) == 20 and text[10] == "T" and text[19] == "Z":
+        naive = f"{text[:10]} {text[11:19]}"  # the common export: no arithmetic
+    else:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)
+        naive = moment.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
+    if naive > future_text:
+        return ValueError(
+            _("%(column)s: “%(value)s” is in the future") % {"column": column, "value": text}
+        )
+    return naive if sqlite else naive + "+00:00"
+
+
+def audit_batch(
+    ctx: ImportContext,
+    batch: Batch,
+    target_type: str,
+    label: str,
+    counts: dict[str, int],
+    *,
+    created: bool,
+) -> None:
+    """One audit entry for a batch (not one per row): who imported which lines of which
+    file, and what they made."""
+    actor = ctx.actor
+    AuditEntry.objects.create(
+        actor=actor if actor is not None and actor.pk else None,
+        actor_label=ctx.actor_label[:255],
+        action=AuditEntry.Action.CREATE if created else AuditEntry.Action.UPDATE,
+        target_type=target_type,
+        target_id=f"import:{ctx.run_id}",
+        target_label=label[:255],
+        changes=[
+            {
+                "field": "import",
+                "old": None,
+                "new": {"first_line": batch.first_line, "last_line": batch.last_line, **counts},
+            }
+        ],
+    )
+
+
+def rows_in(batch: Batch) -> list[tuple[int, list[str]]]:
+    """The rows of a batch with the line each starts on (blank ones left out)."""
+    return [
+        (line, row)
+        for line, row in rows_of(batch.raw, batch.first_line, batch.delimiter)
+        if row and "".join(row).strip()
+    ]
+
+
+def reject_rows(
+    batch: Batch,
+    reject: Callable[[int, str, list[str]], None],
+    key_column: int,
+    by_key: dict[str, Any],
+    by_line: dict[int, str],
+    *,
+    everything: str = "",
+    sibling: str = "",
+) -> None:
+    """Report the rejected rows of a batch in file order, as the file has them.
+
+    `by_line` rejects single rows. `by_key` rejects every row whose `key_column` holds
+    the key: with one reason (a str), or {line: reason} for the lines that were bad, the
+    others then getting `sibling` (with %(order)s and %(line)s, the first bad line).
+    With `everything`, every other row of the batch is rejected for that reason."""
+    firsts: dict[str, int] = {}
+    for line, row in rows_in(batch):
+        reason = by_line.get(line)
+        if reason is None:
+            key = row[key_column].strip() if key_column < len(row) else ""
+            entry = by_key.get(key)
+            if isinstance(entry, str):
+                reason = entry
+            elif entry is not None:
+                reason = entry.get(line)
+                if reason is None:
+                    first = firsts.get(key)
+                    if first is None:
+                        first = firsts[key] = min(entry) if entry else line
+                    reason = sibling % {"order": key, "line": first}
+            else:
+                reason = everything
+        if reason:
+            reject(line, reason, row)
 
 
 # --- Columns ----------------------------------------------------------------------------

@@ -26,13 +26,11 @@ The rules (see import_engine.py for streaming, batches and the two processes):
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import operator
 from collections import defaultdict
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
-from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,10 +39,12 @@ from patron.commerce.import_engine import (
     DEFER_INDEXES_BYTES,
     Batch,
     CustomerLookup,
+    ImportContext,
     ImportOptions,
     ImportReport,
     RejectSink,
     Sql,
+    audit_batch,
     column_positions,
     customers_gone,
     database_refused,
@@ -52,8 +52,9 @@ from patron.commerce.import_engine import (
     import_connection,
     in_batch_transaction,
     missing_columns_error,
+    moment_text,
     new_run_id,
-    rows_of,
+    reject_rows,
     run_import,
     stream_size,
     too_long,
@@ -64,7 +65,6 @@ from patron.core import visibility
 from patron.core.bulk import reserve_ids
 from patron.core.csvfile import CsvFileError
 from patron.core.errors import ValidationFailed
-from patron.core.models import AuditEntry
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -108,7 +108,6 @@ ALIASES = {
 }
 HEAD_COLUMNS = ("customer_external_id", "placed_at", "currency", "channel", "status")
 STATUSES = frozenset(Order.Status.values)
-FUTURE_SLACK = dt.timedelta(days=1)
 TARGET = "commerce.order"
 # The columns' precision: a quantity has 12 digits, 3 after the point; a price or cost
 # 12, 2 after the point; an order's total 14, 2 after the point.
@@ -156,35 +155,6 @@ def _units(value: int | float | None, places: int) -> int | None:
 
 
 # --- Parsing (the child process) -------------------------------------------------------------
-
-
-class _Context:
-    """What the parser and the writer share; built before the child is forked."""
-
-    def __init__(self, options: ImportOptions, actor: User | None, run_id: str) -> None:
-        from django.db import connection
-
-        self.options = options
-        self.actor = actor
-        self.run_id = run_id
-        self.now = timezone.now()
-        self.sqlite = connection.vendor == "sqlite"
-        self.default_currency = settings.PATRON_DEFAULT_CURRENCY
-        self.sees_everything = actor is None or visibility.sees_everything(actor)
-        self.actor_team_ids: set[int] = set()
-        if actor is not None:
-            self.actor_team_ids = set(actor.teams.values_list("pk", flat=True))
-        self.actor_label = (actor.email if actor is not None else "import") + (
-            f" ({options.source_label})" if options.source_label else ""
-        )
-
-    def db_datetime(self, moment: dt.datetime) -> str:
-        """As the database takes it: naive UTC text on SQLite (Django's format), UTC with
-        its offset for PostgreSQL."""
-        moment = moment.astimezone(dt.UTC)
-        if self.sqlite:
-            return moment.replace(tzinfo=None).isoformat(" ")
-        return moment.isoformat(" ")
 
 
 def _number(
@@ -247,7 +217,7 @@ class OrderParser:
     cost), SKUs, (product name, category) per SKU, the rejected orders {external_id:
     {line: reason}}, the rejected rows {line: reason}."""
 
-    def __init__(self, header: list[str], ctx: _Context) -> None:
+    def __init__(self, header: list[str], ctx: ImportContext) -> None:
         self.ctx = ctx
         positions, _unknown = column_positions(header, COLUMNS, ALIASES)
         self.width = len(header)
@@ -260,8 +230,7 @@ class OrderParser:
         self.hard_cap = 2 * self.batch_size
         self.currencies: dict[str, str | Exception] = {}
         self.statuses: dict[str, str | Exception] = {}
-        future = ctx.now + FUTURE_SLACK
-        self.future_text = future.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
+        self.future_text = ctx.future_text
         self.customers = CustomerLookup(ctx.options.system)
         self._start()
 
@@ -493,24 +462,7 @@ class OrderParser:
         return (customer, moment, code, channel, state), reasons
 
     def _placed(self, text: str) -> str | Exception:
-        if not text:
-            return ValueError(_("placed_at: required"))
-        try:
-            moment = dt.datetime.fromisoformat(text)
-        except ValueError:
-            return ValueError(
-                _("placed_at: “%(value)s” is not a date and time such as 2024-03-31 14:05")
-                % {"value": text}
-            )
-        if len(text) == 20 and text[10] == "T" and text[19] == "Z":
-            naive = f"{text[:10]} {text[11:19]}"  # the common export: no arithmetic
-        else:
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=dt.UTC)
-            naive = moment.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
-        if naive > self.future_text:
-            return ValueError(_("placed_at: “%(value)s” is in the future") % {"value": text})
-        return naive if self.ctx.sqlite else naive + "+00:00"
+        return moment_text(text, "placed_at", self.future_text, sqlite=self.ctx.sqlite)
 
     def _head_differs(self, index: int, raw: tuple) -> str:
         first = self.o_raw[index]
@@ -600,7 +552,7 @@ class OrderParser:
 
 
 class OrderWriter:
-    def __init__(self, ctx: _Context, report: ImportReport, reject: RejectSink) -> None:
+    def __init__(self, ctx: ImportContext, report: ImportReport, reject: RejectSink) -> None:
         self.ctx = ctx
         self.report = report
         self.reject = reject
@@ -657,7 +609,7 @@ class OrderWriter:
         now = ctx.db_datetime(timezone.now())
         n = len(o_ext)
         gone = customers_gone(sql, cids)
-        hidden = self._out_of_sight(cids) if not ctx.sees_everything else set()
+        hidden = self._hidden = ctx.hidden_customers(sql, cids)
         known = {
             row[1]: row
             for row in sql.query_in(
@@ -859,18 +811,6 @@ class OrderWriter:
         )
         return len(unchanged), len(changed)
 
-    def _out_of_sight(self, customer_ids: list[int]) -> set[int]:
-        ctx = self.ctx
-        rows = self.sql.query_in(
-            "SELECT id, owner_id, team_id FROM customers_customer WHERE id IN {values}",
-            list(set(customer_ids)),
-        )
-        actor_id = ctx.actor.pk if ctx.actor is not None else None
-        self._hidden = {
-            pk for pk, owner, team in rows if owner != actor_id and team not in ctx.actor_team_ids
-        }
-        return self._hidden
-
     def _products(
         self,
         used: list[str],
@@ -935,32 +875,19 @@ class OrderWriter:
         return out
 
     def _audit(self, batch: Batch, counts: dict[str, int]) -> None:
-        ctx = self.ctx
-        actor = ctx.actor
-        AuditEntry.objects.create(
-            actor=actor if actor is not None and actor.pk else None,
-            actor_label=ctx.actor_label[:255],
-            action=AuditEntry.Action.CREATE if counts["created"] else AuditEntry.Action.UPDATE,
-            target_type=TARGET,
-            target_id=f"import:{ctx.run_id}",
-            target_label=(
-                _("order import, lines %(first)d–%(last)d")
-                % {"first": batch.first_line, "last": batch.last_line}
-            )[:255],
-            changes=[
-                {
-                    "field": "import",
-                    "old": None,
-                    "new": {
-                        "first_line": batch.first_line,
-                        "last_line": batch.last_line,
-                        "orders_created": counts["created"],
-                        "orders_updated": counts["updated"],
-                        "lines": counts["lines"],
-                        "products_created": counts["products_created"],
-                    },
-                }
-            ],
+        audit_batch(
+            self.ctx,
+            batch,
+            TARGET,
+            _("order import, lines %(first)d–%(last)d")
+            % {"first": batch.first_line, "last": batch.last_line},
+            {
+                "orders_created": counts["created"],
+                "orders_updated": counts["updated"],
+                "lines": counts["lines"],
+                "products_created": counts["products_created"],
+            },
+            created=bool(counts["created"]),
         )
 
     def _reject_rows(
@@ -971,44 +898,19 @@ class OrderWriter:
         *,
         everything: str = "",
     ) -> None:
-        """Report the rejected rows of the batch in file order, as the file has them:
-        a rejected order's lines ({line: reason} from the parser, or one reason from
-        this writer), rows rejected alone, and with `everything` every other row too."""
-        column = self.ext_column
-        firsts: dict[str, int] = {}
-        for line, row in rows_in(batch):
-            reason = rows.get(line)
-            if reason is None:
-                ext = row[column].strip() if column < len(row) else ""
-                entry = orders.get(ext)
-                if isinstance(entry, str):
-                    reason = entry
-                elif entry is not None:
-                    reason = entry.get(line)
-                    if reason is None:
-                        first = firsts.get(ext)
-                        if first is None:
-                            first = firsts[ext] = min(entry) if entry else line
-                        reason = _(
-                            "order %(order)s: not imported, because its line %(line)d was rejected"
-                        ) % {"order": ext, "line": first}
-                else:
-                    reason = everything or None
-            if reason:
-                self.reject(line, reason, row)
+        reject_rows(
+            batch,
+            self.reject,
+            self.ext_column,
+            orders,
+            rows,
+            everything=everything,
+            sibling=_("order %(order)s: not imported, because its line %(line)d was rejected"),
+        )
 
 
 def _line_key(line: tuple) -> tuple:
     return (line[0], line[1], line[2], -1 if line[3] is None else line[3])
-
-
-def rows_in(batch: Batch) -> list[tuple[int, list[str]]]:
-    """The rows of a batch with the line each starts on (blank ones left out)."""
-    return [
-        (line, row)
-        for line, row in rows_of(batch.raw, batch.first_line, batch.delimiter)
-        if row and "".join(row).strip()
-    ]
 
 
 # --- The entry point -------------------------------------------------------------------------
@@ -1027,7 +929,7 @@ def import_orders(
     report = ImportReport(dry_run=options.dry_run)
     if actor is not None:
         visibility.require_create(actor)
-    ctx = _Context(options, actor, new_run_id())
+    ctx = ImportContext(options, actor, new_run_id())
     holder: dict[str, Any] = {}
 
     def prepare(reader: CsvReader) -> str:
