@@ -183,7 +183,8 @@ def _moments(rng: random.Random, count: int, weights: list[float]):
             for _n in range(today)
         )
         for second in seconds:
-            yield f"{day.isoformat()}T{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}Z"
+            hour, minute = second // 3600, second // 60 % 60
+            yield f"{day.isoformat()}T{hour:02d}:{minute:02d}:{second % 60:02d}Z"
 
 
 def write_orders(path: Path, lines: int, *, customers: int, seed: int = 1) -> int:

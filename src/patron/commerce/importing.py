@@ -649,7 +649,17 @@ class OrderWriter:
             ids = reserve_ids(Order, n)
             order_ids = ids
             rows: Any = zip(
-                ids, o_ext, cids, o_placed, o_cur, o_chan, o_status, o_total, o_cost, o_count
+                ids,
+                o_ext,
+                cids,
+                o_placed,
+                o_cur,
+                o_chan,
+                o_status,
+                o_total,
+                o_cost,
+                o_count,
+                strict=True,
             )
             counts["created"] = n
         else:
@@ -676,7 +686,12 @@ class OrderWriter:
         sql.insert(Order, ORDER_FIELDS, rows, constants=constants)
         if all_new or all(order_ids):
             line_rows: Any = zip(
-                map(order_ids.__getitem__, l_order), map(pids.__getitem__, l_sku), l_q, l_p, l_c
+                map(order_ids.__getitem__, l_order),
+                map(pids.__getitem__, l_sku),
+                l_q,
+                l_p,
+                l_c,
+                strict=True,
             )
             counts["lines"] = len(l_q)
         else:

@@ -110,6 +110,9 @@ FIELDS = (
     "sentiment",
 )
 INSERT_FIELDS = ("external_id", "customer", *FIELDS)
+UPDATE = "UPDATE interactions_interaction SET {} WHERE id = %s".format(  # noqa: S608 - fixed names
+    ", ".join(f"{Interaction._meta.get_field(f).column} = %s" for f in (*FIELDS, "updated_at"))
+)
 
 
 class InteractionParser:
@@ -384,14 +387,7 @@ class InteractionWriter:
                 else:
                     updates.append((*values[2:], now, row[0]))
             sql.insert(Interaction, INSERT_FIELDS, new, constants=constants)
-            sql.executemany(
-                "UPDATE interactions_interaction SET "
-                + ", ".join(
-                    f"{Interaction._meta.get_field(f).column} = %s" for f in (*FIELDS, "updated_at")
-                )
-                + " WHERE id = %s",
-                updates,
-            )
+            sql.executemany(UPDATE, updates)
             counts["created"], counts["updated"] = len(new), len(updates)
         if counts["created"] or counts["updated"]:
             audit_batch(

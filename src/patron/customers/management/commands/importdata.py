@@ -19,8 +19,7 @@ BATCH_SIZES = {"customers": 5000, "orders": 20_000, "interactions": 20_000}
 
 class Command(BaseCommand):
     help = (
-        "Import records from a CSV file: import customers|orders|interactions FILE.csv "
-        "[--dry-run]"
+        "Import records from a CSV file: import customers|orders|interactions FILE.csv [--dry-run]"
     )
     requires_system_checks: list[str] = []  # a data command: no need to load every URL
 
@@ -83,9 +82,7 @@ class Command(BaseCommand):
         stream = sys.stdin.buffer if source == "-" else open(source, "rb")  # noqa: SIM115
         try:
             with open(rejects_path, "w", encoding="utf-8", newline="") as rejects:
-                report = run(
-                    stream, options=import_options, rejects_out=rejects, progress=progress
-                )
+                report = run(stream, options=import_options, rejects_out=rejects, progress=progress)
         finally:
             if stream is not sys.stdin.buffer:
                 stream.close()
