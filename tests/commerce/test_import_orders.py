@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import path
 from ninja import NinjaAPI
 
+from patron.commerce import import_engine
 from patron.commerce.api_import import router as orders_import_router
 from patron.commerce.import_engine import ImportOptions
 from patron.commerce.importing import import_orders
@@ -202,6 +203,31 @@ def test_a_row_over_several_lines_keeps_the_line_numbers(people):
     assert Product.objects.get().name == "Two\nli\x0cnes"
     assert [(r.line, r.row[0]) for r in report.rejects] == [(4, "o2")]
     assert rejects[1][:3] == ["4", report.rejects[0].reason, "o2"]
+
+
+@pytest.mark.django_db
+def test_small_chunks_of_the_file_and_fields_over_several_lines(people, monkeypatch):
+    # The file is read in chunks of lines; a quoted field may run over their edges.
+    monkeypatch.setattr(import_engine, "READ_CHUNK", 40)
+    note = '"Beans,\nroasted ""dark""\n\nand ground"'
+    rows = [f"o{n},c1,2024-03-01,EUR,,,S{n},{note},,1,1.00," for n in range(1, 6)]
+    rows.insert(3, "o9,nobody,2024-03-01,EUR,,,S9,,,1,1.00,")
+    text = HEADER + "\n" + "\n".join(rows) + "\n"
+    report, rejects = run(text, batch_size=2)
+    assert (report.rows, report.created, report.rejected) == (6, 5, 1)
+    assert report.rejects[0].line == 2 + 3 * 4  # each row before it spans four lines
+    assert rejects[1][2] == "o9"
+    assert Product.objects.get(sku="S5").name == 'Beans,\nroasted "dark"\n\nand ground'
+
+
+@pytest.mark.django_db
+def test_a_line_in_another_encoding_stops_the_import_with_its_place(people):
+    text = (GOOD + "o3,c1,2024-03-01,EUR,,,A,Caf\xe9,,1,1.00,\n").encode("latin-1")
+    report = import_orders(io.BytesIO(text))
+    assert report.error.startswith("Line 6 is not valid UTF-8 (byte 0xE9 at position 29)")
+    assert report.error_line == 6
+    report = import_orders(io.BytesIO(text), options=ImportOptions(encoding="latin-1"))
+    assert (report.error, report.created) == ("", 3)
 
 
 @pytest.mark.django_db

@@ -23,7 +23,6 @@ again only for a batch that has such rejects.
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import csv
 import datetime as dt
@@ -35,6 +34,7 @@ import sqlite3
 import time
 import traceback
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any, BinaryIO, Protocol
@@ -57,6 +57,8 @@ MAX_SAMPLE_REJECTS = 100
 # Values per IN list: SQLite takes 32,766 parameters per statement; PostgreSQL gets one
 # array parameter instead.
 IN_CHUNK = 5000
+# Bytes read (and decoded) at once.
+READ_CHUNK = 256 * 1024
 # A file this large, into an empty table, loads without the table's list indexes, which
 # are then built once, sorted, at the end (several times faster than keeping them).
 DEFER_INDEXES_BYTES = 64 * 2**20
@@ -128,11 +130,22 @@ class Batch:
     last_line: int
     rows: int  # rows of the file in the batch, rejected ones included
     payload: Any  # the kind's prepared values, its rejected rows among them
-    raw: str = ""  # the batch's lines of the file
+    # The text the batch's rows are in, from line `raw_first` on: whole chunks of the
+    # file, which may begin before the batch and end after it (no copy is made of them).
+    raw: tuple[str, ...] = ()
     delimiter: str = ","
+    raw_first: int = 0
 
     def __getstate__(self) -> tuple:
-        return (self.first_line, self.last_line, self.rows, self.payload, self.raw, self.delimiter)
+        return (
+            self.first_line,
+            self.last_line,
+            self.rows,
+            self.payload,
+            self.raw,
+            self.delimiter,
+            self.raw_first,
+        )
 
     def __setstate__(self, state: tuple) -> None:
         (
@@ -142,6 +155,7 @@ class Batch:
             self.payload,
             self.raw,
             self.delimiter,
+            self.raw_first,
         ) = state
 
 
@@ -274,11 +288,14 @@ def audit_batch(
 
 def rows_in(batch: Batch) -> list[tuple[int, list[str]]]:
     """The rows of a batch with the line each starts on (blank ones left out)."""
-    return [
-        (line, row)
-        for line, row in rows_of(batch.raw, batch.first_line, batch.delimiter)
-        if row and "".join(row).strip()
-    ]
+    first, last = batch.first_line, batch.last_line
+    out = []
+    for line, row in rows_of("".join(batch.raw), batch.raw_first, batch.delimiter):
+        if line > last:
+            break
+        if line >= first and row and "".join(row).strip():
+            out.append((line, row))
+    return out
 
 
 def reject_rows(
@@ -360,49 +377,77 @@ def too_long(column: str, limit: int, value: str) -> str:
 def read_batches(
     stream: BinaryIO, reader: CsvReader, parser: RowParser, encoding: str
 ) -> Iterator[Batch]:
-    """The batches of the rows after the header; CsvFileError when the file is broken."""
+    """The batches of the rows after the header; CsvFileError when the file is broken.
+
+    The file is read in chunks of whole lines, each decoded at once and split into
+    lines by StringIO (split at "\n" only, as `open` reads a file): a third faster than
+    decoding line by line. A batch carries the chunks its rows are in (see Batch.raw)."""
     name = encoding.lower().replace("_", "-")
-    decode = codecs.getincrementaldecoder("utf-8" if name in ("utf-8", "utf8") else name)(
-        errors="strict"
-    ).decode
+    codec = "utf-8" if name in ("utf-8", "utf8", "utf-8-sig") else name
     base = reader._next_line  # the line after the header
-    kept: list[str] = []  # the lines of the batch in progress (and the row being read)
-    kept_first = base
-    number = base - 1
+    pieces: deque[tuple[int, str]] = deque()  # (first line, text) not yet behind a batch
 
     def lines() -> Iterator[str]:
-        nonlocal number
-        for raw in stream:
-            number += 1
+        line = base
+        rest = b""
+        while True:
+            chunk = stream.read(READ_CHUNK)
+            data = rest + chunk
+            if chunk:
+                cut = data.rfind(b"\n") + 1
+                if not cut:
+                    rest = data
+                    continue
+                data, rest = data[:cut], data[cut:]
+            if not data:
+                return
             try:
-                text = decode(raw)
+                text = data.decode(codec)
             except UnicodeDecodeError as exc:
-                raise CsvFileError(
-                    _(
-                        "Line %(line)d is not valid %(encoding)s (byte 0x%(byte)02X at "
-                        "position %(pos)d). Save the file as UTF-8, or give its encoding "
-                        "(for example --encoding cp1252)."
-                    )
-                    % {
-                        "line": number,
-                        "encoding": encoding.upper(),
-                        "byte": raw[exc.start],
-                        "pos": exc.start + 1,
-                    },
-                    line=number,
-                ) from exc
-            kept.append(text)
-            yield text
+                raise _decode_error(data, exc, line, encoding) from exc
+            pieces.append((line, text))
+            line += data.count(b"\n")
+            yield from io.StringIO(text)
+            if not chunk:
+                return
 
     rows = csv.reader(lines(), delimiter=reader.delimiter, strict=False)
     delimiter = reader.delimiter
+    start = base  # the line the batch's first row starts on
     for payload, count, first, last, boundary in parser.batches(rows, base):
-        cut = len(kept) if boundary is None else boundary - kept_first
-        raw = "".join(kept[:cut])
-        del kept[:cut]
+        raw: tuple[str, ...] = ()
+        if pieces:
+            # From the batch's first row on: a chunk may begin inside a quoted field.
+            piece_first, text = pieces[0]
+            offset = 0
+            for _n in range(start - piece_first):
+                offset = text.index("\n", offset) + 1
+            raw = (text[offset:], *(text for _line, text in list(pieces)[1:]))
+        yield Batch(first, last, count, payload, raw, delimiter, start)
         if boundary is not None:
-            kept_first = boundary
-        yield Batch(first, last, count, payload, raw, delimiter)
+            start = boundary
+            while len(pieces) > 1 and pieces[1][0] <= boundary:
+                pieces.popleft()
+
+
+def _decode_error(data: bytes, exc: UnicodeDecodeError, first: int, encoding: str) -> CsvFileError:
+    """CsvReader's message for a line that is not in the file's encoding."""
+    line = first + data.count(b"\n", 0, exc.start)
+    start = data.rfind(b"\n", 0, exc.start) + 1
+    return CsvFileError(
+        _(
+            "Line %(line)d is not valid %(encoding)s (byte 0x%(byte)02X at "
+            "position %(pos)d). Save the file as UTF-8, or give its encoding "
+            "(for example --encoding cp1252)."
+        )
+        % {
+            "line": line,
+            "encoding": encoding.upper(),
+            "byte": data[exc.start],
+            "pos": exc.start - start + 1,
+        },
+        line=line,
+    )
 
 
 def _child(sender: Any, stream: BinaryIO, reader: CsvReader, parser: RowParser, enc: str) -> None:
