@@ -26,6 +26,7 @@ The rules (see import_engine.py for streaming, batches and the two processes):
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import operator
 from collections import defaultdict
 from decimal import Decimal
@@ -239,13 +240,11 @@ class OrderParser:
 
     def _start(self) -> None:
         self.index: dict[str, int] = {}
-        self.o_ext: list[str] = []
+        # Per order: (external_id, customer_external_id, placed_at, currency, channel,
+        # status) as checked, the row's raw values of those (to compare the next lines
+        # with), and the sums of its lines so far.
+        self.o_rows: list[tuple] = []
         self.o_raw: list[tuple] = []
-        self.o_cust: list[str] = []
-        self.o_placed: list[str] = []
-        self.o_cur: list[str] = []
-        self.o_chan: list[str] = []
-        self.o_status: list[str] = []
         self.o_total: list[int] = []
         self.o_cost: list[int | None] = []
         self.o_count: list[int] = []
@@ -270,9 +269,9 @@ class OrderParser:
         attribute lookup saved is a second."""
         get, pad, width = self.get, self.pad, self.width
         batch_size, hard_cap = self.batch_size, self.hard_cap
-        bad = self._bad
-        previous = 0
-        count = 0
+        q_limit, p_limit = QUANTITY_LIMIT, PRICE_LIMIT
+        bad, new_order, new_sku = self._bad, self._new_order, self._new_sku
+        previous = count = 0
         first = last = line = base
         index_of, o_raw, o_total, o_cost, o_count, lines = self._locals()
         l_order, l_sku, l_q, l_p, l_c = (column.append for column in lines)
@@ -290,7 +289,7 @@ class OrderParser:
                     ext, cust, placed, cur, chan, status, sku, qty, price, cost = get(row)
                 ext = ext.strip()
                 index = index_of(ext)
-                if (index is None and count >= batch_size) or count >= hard_cap:
+                if count >= batch_size and (index is None or count >= hard_cap):
                     yield self._close(count, first, last=last, boundary=line)
                     count, first, index = 0, line, None
                     index_of, o_raw, o_total, o_cost, o_count, lines = self._locals()
@@ -300,13 +299,11 @@ class OrderParser:
                 if index is None:
                     if not ext or len(ext) > 200:
                         if ext or "".join(row).strip():
-                            if not count:
-                                first = line
                             count += 1
                             last = line
                             self.row_rejects[line] = self._bad_id(ext)
                         continue
-                    index = self._new_order(ext, head, line)
+                    index = new_order(ext, head, line)
                 elif head != o_raw[index]:
                     reason = self._head_differs(index, head)
                     if reason:
@@ -314,24 +311,22 @@ class OrderParser:
                         count += 1
                         last = line
                         continue
-                if not count:
-                    first = line
                 count += 1
                 last = line
                 sku = sku.strip()
                 k = sku_of(sku)
                 if k is None:
-                    k = self._new_sku(sku, row, line, index)
+                    k = new_sku(sku, row, line, index)
                     if k < 0:
                         continue
                 # The common spellings take the fast path; _number checks the rest.
                 try:
                     q = int(qty)
-                    qm = q * 1000
-                    if not -QUANTITY_LIMIT < q < QUANTITY_LIMIT:
+                    if not -q_limit < q < q_limit:
                         raise ValueError
+                    qm = q * 1000
                 except ValueError:
-                    q, qm, reason = _number(qty, "quantity", 3, QUANTITY_LIMIT)
+                    q, qm, reason = _number(qty, "quantity", 3, q_limit)
                     if reason:
                         bad(index, line, reason)
                         continue
@@ -341,10 +336,10 @@ class OrderParser:
                 try:
                     p = float(price)
                     pc = round(p * 100)
-                    if pc / 100 != p or not -PRICE_LIMIT < p < PRICE_LIMIT:
+                    if pc / 100 != p or not -p_limit < p < p_limit:
                         raise ValueError
                 except (ValueError, OverflowError):
-                    p, pc, reason = _number(price, "unit_price", 2, PRICE_LIMIT)
+                    p, pc, reason = _number(price, "unit_price", 2, p_limit)
                     if reason:
                         bad(index, line, reason)
                         continue
@@ -352,10 +347,10 @@ class OrderParser:
                     try:
                         c = float(cost)
                         cc = round(c * 100)
-                        if cc / 100 != c or not 0 <= c < PRICE_LIMIT:
+                        if cc / 100 != c or not 0 <= c < p_limit:
                             raise ValueError
                     except (ValueError, OverflowError):
-                        c, cc, reason = _number(cost, "unit_cost", 2, PRICE_LIMIT, negative=False)
+                        c, cc, reason = _number(cost, "unit_cost", 2, p_limit, negative=False)
                         if reason:
                             bad(index, line, reason)
                             continue
@@ -406,22 +401,43 @@ class OrderParser:
         return too_long("external_id", 200, ext)
 
     def _new_order(self, ext: str, head: tuple, line: int) -> int:
-        index = len(self.o_ext)
+        index = len(self.o_rows)
         self.index[ext] = index
-        self.o_ext.append(ext)
         self.o_raw.append(head)
         self.o_total.append(0)
         self.o_cost.append(0)
         self.o_count.append(0)
+        cust, placed, cur, chan, status = head
+        customer, channel = cust.strip(), chan.strip()
+        code, state = self.currencies.get(cur), self.statuses.get(status)
+        # The common export: a UTC moment written as 2024-03-31T14:05:09Z, checked by
+        # fromisoformat and turned into the database's text without arithmetic.
+        if len(placed) == 20 and placed[10] == "T" and placed[19] == "Z":
+            try:
+                dt.datetime.fromisoformat(placed)
+                moment: Any = f"{placed[:10]} {placed[11:19]}"
+                if moment > self.future_text:
+                    moment = None
+                elif not self.ctx.sqlite:
+                    moment += "+00:00"
+            except ValueError:
+                moment = None
+        else:
+            moment = None
+        if (
+            moment is not None
+            and customer
+            and len(customer) <= 200
+            and type(code) is str
+            and type(state) is str
+            and len(channel) <= 40
+        ):
+            self.o_rows.append((ext, customer, moment, code, channel, state))
+            return index
         values, reasons = self._head(head)
         if reasons:
             self._bad(index, line, "; ".join(reasons))
-        customer, placed, currency, channel, status = values
-        self.o_cust.append(customer)
-        self.o_placed.append(placed)
-        self.o_cur.append(currency)
-        self.o_chan.append(channel)
-        self.o_status.append(status)
+        self.o_rows.append((ext, *values))
         return index
 
     def _head(self, raw: tuple) -> tuple[tuple, list[str]]:
@@ -494,39 +510,49 @@ class OrderParser:
     # -- batches ------------------------------------------------------------------------------
 
     def _close(self, count: int, first: int, *, last: int, boundary: int | None) -> tuple:
-        totals = [cents_of(t) for t in self.o_total]
-        costs = [None if c is None else cents_of(c) for c in self.o_cost]
         bad = self.bad
-        known = self.customers.lookup(self.o_cust)
-        cids = list(map(known.get, self.o_cust))
+        o_count = self.o_count
+        if self.o_rows:
+            o_ext, o_cust, o_placed, o_cur, o_chan, o_status = map(list, zip(*self.o_rows))
+        else:
+            o_ext = o_cust = o_placed = o_cur = o_chan = o_status = []
+        known = self.customers.lookup(o_cust)
+        cids = list(map(known.get, o_cust))
         unknown: dict[str, str] = {}
         if None in cids:
             system = self.ctx.options.system
             for index, cid in enumerate(cids):
-                if cid is None and index not in bad and self.o_cust[index]:
+                if cid is None and index not in bad and o_cust[index]:
                     bad[index] = {}
-                    unknown[self.o_ext[index]] = _(
+                    unknown[o_ext[index]] = _(
                         "customer_external_id: no customer has the id “%(value)s” (in "
                         "system “%(system)s”)"
-                    ) % {"value": self.o_cust[index], "system": system}
-        for index, cents in enumerate(totals):
-            if not self.o_count[index] and index not in bad:
-                bad[index] = {}  # every line of it was rejected... by another order's rule
-            elif abs(cents) >= TOTAL_LIMIT_CENTS:
-                self._bad(index, first, _("unit_price: the order's total is too large"))
+                    ) % {"value": o_cust[index], "system": system}
+        # In cents, rounded half to even: (t + 500) // 1000 rounds half up, and
+        # t % 2000 == 500 is a half whose lower cent is even.
+        totals = [(t + 500) // 1000 - (t % 2000 == 500) for t in self.o_total]
+        costs = [
+            None if t is None else (t + 500) // 1000 - (t % 2000 == 500) for t in self.o_cost
+        ]
+        if 0 in o_count or (totals and max(map(abs, totals)) >= TOTAL_LIMIT_CENTS):
+            for index, cents in enumerate(totals):
+                if not o_count[index]:
+                    bad.setdefault(index, {})
+                elif abs(cents) >= TOTAL_LIMIT_CENTS:
+                    self._bad(index, first, _("unit_price: the order's total is too large"))
         orders = [
-            self.o_ext,
+            o_ext,
             cids,
-            self.o_placed,
-            self.o_cur,
-            self.o_chan,
-            self.o_status,
+            o_placed,
+            o_cur,
+            o_chan,
+            o_status,
             [c / 100 for c in totals],
             [None if c is None else c / 100 for c in costs],
-            self.o_count,
+            o_count,
         ]
         lines = [self.l_order, self.l_sku, self.l_q, self.l_p, self.l_c]
-        rejected: dict[str, Any] = {self.o_ext[i]: reasons for i, reasons in bad.items()}
+        rejected: dict[str, Any] = {o_ext[i]: reasons for i, reasons in bad.items()}
         rejected.update(unknown)
         if bad:
             orders, lines = self._without(bad, orders, lines)
