@@ -416,6 +416,27 @@ def test_an_agent_imports_only_for_customers_in_sight(agent, north, people):
     assert Order.objects.get().customer == mine
 
 
+@pytest.mark.django_db
+def test_a_customer_deleted_after_being_looked_up_gets_no_order(people, monkeypatch):
+    # As if another connection deleted c2 between the lookup and the batch's write.
+    lookup = import_engine.CustomerLookup.lookup
+
+    def lookup_then_delete(self, values):
+        found = lookup(self, values)
+        people["c2"].delete()
+        return found
+
+    monkeypatch.setattr(import_engine.CustomerLookup, "lookup", lookup_then_delete)
+    monkeypatch.setattr(import_engine.ImportContext, "others_wrote", lambda self: True)
+    report, _rejects = run(GOOD)
+    assert report.created == 1
+    assert report.rejects[0].line == 5
+    assert report.rejects[0].reason.startswith(
+        "customer_external_id: the customer was deleted or merged while the file was being"
+    )
+    assert list(Order.objects.values_list("external_id", flat=True)) == ["o1"]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_reading_process_gives_the_same_result():
     customer("c1")

@@ -210,6 +210,22 @@ class ImportContext:
         )
         future = (self.now + FUTURE_SLACK).astimezone(dt.UTC)
         self.future_text = future.replace(tzinfo=None).isoformat(" ")
+        # SQLite's count of commits by other connections, before anything is looked up.
+        self._version = _data_version() if self.sqlite else None
+        self._others_wrote = not self.sqlite
+
+    def others_wrote(self) -> bool:
+        """Whether another connection has committed anything since the import began;
+        ask first thing in a batch's transaction.
+
+        What the parser looked up (customers) and the writer remembers (products) can
+        only have been deleted by someone else's commit; while nobody else has
+        committed (an initial load, say) the writers need not check them again. Once
+        anyone has, every later batch checks them. Always true on PostgreSQL, which
+        checks its foreign keys anyway."""
+        if not self._others_wrote and _data_version() != self._version:
+            self._others_wrote = True
+        return self._others_wrote
 
     def db_datetime(self, moment: dt.datetime) -> str:
         """As the database takes it: naive UTC text on SQLite (Django's format), UTC with
@@ -230,6 +246,12 @@ class ImportContext:
         actor_id = self.actor.pk if self.actor is not None else None
         teams = self.actor_team_ids
         return {pk for pk, owner, team in rows if owner != actor_id and team not in teams}
+
+
+def _data_version() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA data_version")
+        return cursor.fetchone()[0]
 
 
 def moment_text(text: str, column: str, future_text: str, *, sqlite: bool) -> str | Exception:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import operator
+from array import array
 from collections import defaultdict
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
@@ -248,10 +249,11 @@ class OrderParser:
         self.o_total: list[int] = []
         self.o_cost: list[int | None] = []
         self.o_count: list[int] = []
-        self.l_order: list[int] = []
-        self.l_sku: list[int] = []
+        # Arrays where the values are of one type: they pickle as one block of bytes.
+        self.l_order = array("q")
+        self.l_sku = array("q")
         self.l_q: list[int | float] = []
-        self.l_p: list[int | float] = []
+        self.l_p = array("d")
         self.l_c: list[int | float | None] = []
         self.sku_index: dict[str, int] = {}
         self.skus: list[str] = []
@@ -517,9 +519,11 @@ class OrderParser:
         else:
             o_ext = o_cust = o_placed = o_cur = o_chan = o_status = []
         known = self.customers.lookup(o_cust)
-        cids = list(map(known.get, o_cust))
+        cids: Any = list(map(known.get, o_cust))
         unknown: dict[str, str] = {}
-        if None in cids:
+        if None not in cids:
+            cids = array("q", cids)
+        else:
             system = self.ctx.options.system
             for index, cid in enumerate(cids):
                 if cid is None and index not in bad and o_cust[index]:
@@ -547,9 +551,9 @@ class OrderParser:
             o_cur,
             o_chan,
             o_status,
-            [c / 100 for c in totals],
+            array("d", [c / 100 for c in totals]),
             [None if c is None else c / 100 for c in costs],
-            o_count,
+            array("q", o_count),
         ]
         lines = [self.l_order, self.l_sku, self.l_q, self.l_p, self.l_c]
         rejected: dict[str, Any] = {o_ext[i]: reasons for i, reasons in bad.items()}
@@ -634,7 +638,8 @@ class OrderWriter:
         run = ctx.run_id
         now = ctx.db_datetime(timezone.now())
         n = len(o_ext)
-        gone = customers_gone(sql, cids)
+        others = ctx.others_wrote()
+        gone = customers_gone(sql, cids) if others else set()
         hidden = self._hidden = ctx.hidden_customers(sql, cids)
         known = {
             row[1]: row
@@ -663,7 +668,7 @@ class OrderWriter:
                 else:
                     replace.append(index)
         used = [skus[k] for k in set(l_sku)]
-        product_ids = self._products(used, skus, infos, created)
+        product_ids = self._products(used, skus, infos, created, check=others)
         pids = [product_ids.get(s, 0) for s in skus]
         counts = {"created": 0, "updated": 0, "unchanged": 0, "lines": 0}
         counts["products_created"] = len(created)
@@ -858,6 +863,8 @@ class OrderWriter:
         skus: list[str],
         infos: list[tuple[str, str]],
         created: dict[str, int],
+        *,
+        check: bool,
     ) -> dict[str, int]:
         """SKU -> product id for the SKUs the batch uses: remembered, stored (by someone
         else meanwhile) or created now (remembered once the batch is committed)."""
@@ -886,7 +893,7 @@ class OrderWriter:
                     rows,
                     constants={"created_at": now, "updated_at": now},
                 )
-        if self.check_products:
+        if check and self.check_products:
             # Without SQLite's own foreign key checks: a product remembered from an
             # earlier batch must still be there (deleted meanwhile, it is created again).
             cached = list({ids[s] for s in used if s not in created and s not in found})
@@ -900,7 +907,7 @@ class OrderWriter:
                 for sku in used:
                     if sku in ids and sku not in created and ids[sku] not in present:
                         del ids[sku]
-                return self._products(used, skus, infos, created)
+                return self._products(used, skus, infos, created, check=False)
         return ids if not created else {**ids, **created}
 
     def _stored_lines(self, order_ids: list[int]) -> dict[int, list[tuple]]:

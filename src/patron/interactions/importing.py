@@ -339,7 +339,7 @@ class InteractionWriter:
         ctx, sql = self.ctx, self.sql
         exts, cids = columns[0], columns[1]
         now = ctx.db_datetime(timezone.now())
-        gone = customers_gone(sql, cids)
+        gone = customers_gone(sql, cids) if ctx.others_wrote() else set()
         hidden = ctx.hidden_customers(sql, cids)
         stored = {
             row[1]: row
