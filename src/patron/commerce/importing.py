@@ -29,7 +29,7 @@ import csv
 import datetime as dt
 import operator
 from array import array
-from collections import defaultdict
+from collections import Counter, defaultdict
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
@@ -139,17 +139,6 @@ def cents_of(value: int) -> int:
     if rest > 500 or (rest == 500 and cents & 1):
         cents += 1
     return cents
-
-
-def _db_units(value: Any, places: int) -> int | None:
-    """A decimal as the database driver returns it, in integer units."""
-    if value is None:
-        return None
-    if isinstance(value, int):
-        return value * 10**places
-    if isinstance(value, float):
-        return round(value * 10**places)
-    return int(Decimal(value).scaleb(places).to_integral_value())
 
 
 def _units(value: int | float | None, places: int) -> int | None:
@@ -535,9 +524,7 @@ class OrderParser:
         # In cents, rounded half to even: (t + 500) // 1000 rounds half up, and
         # t % 2000 == 500 is a half whose lower cent is even.
         totals = [(t + 500) // 1000 - (t % 2000 == 500) for t in self.o_total]
-        costs = [
-            None if t is None else (t + 500) // 1000 - (t % 2000 == 500) for t in self.o_cost
-        ]
+        costs = [None if t is None else (t + 500) // 1000 - (t % 2000 == 500) for t in self.o_cost]
         if 0 in o_count or (totals and max(map(abs, totals)) >= TOTAL_LIMIT_CENTS):
             for index, cents in enumerate(totals):
                 if not o_count[index]:
@@ -802,21 +789,32 @@ class OrderWriter:
         sql, run = self.sql, self.ctx.run_id
         o_ext = orders[0]
         pk_of = {index: known[o_ext[index]][0] for index in (*replace, *continuing)}
-        stored_lines = self._stored_lines(list(pk_of.values()))
-        wanted = set(pk_of)
-        batch_lines: dict[int, list[tuple]] = defaultdict(list)
-        for i, k, q, p, c in zip(*lines, strict=True):
-            if i in wanted:
-                batch_lines[i].append((pids[k], _units(q, 3), _units(p, 2), _units(c, 2)))
-        unchanged, changed = [], []
+        stored = self._stored_lines(list(pk_of.values()))
+        # The lines of the orders to compare, flat, in file order; a file imported again
+        # gives them in the order they were stored in (that of the ids), so one list
+        # comparison usually settles the whole batch.
+        replace_pk = [0] * len(o_ext)
         for index in replace:
-            same_head = not self._head_differs(orders, index, known[o_ext[index]])
-            if same_head and sorted(batch_lines[index], key=_line_key) == sorted(
-                stored_lines.get(pk_of[index], ()), key=_line_key
-            ):
-                unchanged.append(pk_of[index])
-            else:
-                changed.append(index)
+            replace_pk[index] = pk_of[index]
+        flat = [
+            (replace_pk[i], pids[k], q, p, c)
+            for i, k, q, p, c in zip(*lines, strict=True)
+            if replace_pk[i]
+        ]
+        replaced = {replace_pk[i] for i in replace}
+        stored_replaced = [r for r in stored if r[0] in replaced] if continuing else stored
+        heads_same = [not self._head_differs(orders, i, known[o_ext[i]]) for i in replace]
+        unchanged, changed = [], []
+        if all(heads_same) and flat == stored_replaced:
+            unchanged = [pk_of[i] for i in replace]
+        else:
+            mine, theirs = _by_order(flat), _by_order(stored_replaced)
+            for index, same_head in zip(replace, heads_same, strict=True):
+                pk = pk_of[index]
+                if same_head and Counter(mine.get(pk, ())) == Counter(theirs.get(pk, ())):
+                    unchanged.append(pk)
+                else:
+                    changed.append(index)
         sql.execute_in(
             "UPDATE commerce_order SET import_run = %s WHERE id IN {values}", unchanged, [run]
         )
@@ -834,12 +832,20 @@ class OrderWriter:
                 updates,
             )
         updates = []
+        if continuing:
+            stored_of = _by_order(stored)
+            added: dict[int, list[tuple]] = defaultdict(list)
+            wanted = set(continuing)
+            for i, k, q, p, c in zip(*lines, strict=True):
+                if i in wanted:
+                    added[i].append((pk_of[i], pids[k], q, p, c))
         for index in continuing:
             pk = order_ids[index] = pk_of[index]
             total, cost, count = 0, 0, 0
-            for _product, q, p, c in (*stored_lines.get(pk, ()), *batch_lines[index]):
-                total += q * p
-                cost = None if cost is None or c is None else cost + q * c
+            for _pk, _product, q, p, c in (*stored_of.get(pk, ()), *added[index]):
+                quantity, price = _units(q, 3), _units(p, 2)
+                total += quantity * price
+                cost = None if cost is None or c is None else cost + quantity * _units(c, 2)
                 count += 1
             updates.append(
                 (
@@ -910,17 +916,20 @@ class OrderWriter:
                 return self._products(used, skus, infos, created, check=False)
         return ids if not created else {**ids, **created}
 
-    def _stored_lines(self, order_ids: list[int]) -> dict[int, list[tuple]]:
-        out: dict[int, list[tuple]] = defaultdict(list)
-        for order_id, product_id, quantity, price, cost in self.sql.query_in(
+    def _stored_lines(self, order_ids: list[int]) -> list[tuple]:
+        """(order id, product id, quantity, unit price, unit cost) of these orders, in
+        the order of their ids, the numbers as the import has them (int or float)."""
+        rows = self.sql.query_in(
             "SELECT order_id, product_id, quantity, unit_price, unit_cost "
-            "FROM commerce_orderline WHERE order_id IN {values}",
+            "FROM commerce_orderline WHERE order_id IN {values} ORDER BY order_id, id",
             order_ids,
-        ):
-            out[order_id].append(
-                (product_id, _db_units(quantity, 3), _db_units(price, 2), _db_units(cost, 2))
-            )
-        return out
+        )
+        if self.sql.sqlite:
+            return rows  # SQLite holds these decimals as the import wrote them
+        return [
+            (o, pr, _number_of(q), _number_of(p), None if c is None else _number_of(c))
+            for o, pr, q, p, c in rows
+        ]
 
     def _audit(self, batch: Batch, counts: dict[str, int]) -> None:
         audit_batch(
@@ -957,8 +966,16 @@ class OrderWriter:
         )
 
 
-def _line_key(line: tuple) -> tuple:
-    return (line[0], line[1], line[2], -1 if line[3] is None else line[3])
+def _by_order(lines: list[tuple]) -> dict[int, list[tuple]]:
+    out: dict[int, list[tuple]] = defaultdict(list)
+    for line in lines:
+        out[line[0]].append(line)
+    return out
+
+
+def _number_of(value: Decimal) -> int | float:
+    """A decimal from PostgreSQL as the import holds it: an int when whole."""
+    return int(value) if value == value.to_integral_value() else float(value)
 
 
 # --- The entry point -------------------------------------------------------------------------
