@@ -504,7 +504,8 @@ class OrderParser:
         bad = self.bad
         o_count = self.o_count
         if self.o_rows:
-            o_ext, o_cust, o_placed, o_cur, o_chan, o_status = map(list, zip(*self.o_rows))
+            columns = zip(*self.o_rows, strict=True)
+            o_ext, o_cust, o_placed, o_cur, o_chan, o_status = map(list, columns)
         else:
             o_ext = o_cust = o_placed = o_cur = o_chan = o_status = []
         known = self.customers.lookup(o_cust)
