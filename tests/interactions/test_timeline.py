@@ -166,3 +166,24 @@ def test_a_new_kind_registered_elsewhere_appears_with_no_timeline_change(
         assert f"zcallback-{callback.pk}" in keys(customer_timeline(north_customer, size=50))
     finally:
         _KINDS.pop("zcallback")
+
+
+@pytest.mark.parametrize("many", [1, 10_000])
+def test_team_timeline_is_the_same_read_either_way(
+    monkeypatch, many, agent, other_agent, north, north_customer, south_customer
+):
+    """Over many customers the rule is written for a walk in time order (SQLite); over a
+    few, through the customers' indexes: the events are the same."""
+    from patron.interactions import timeline
+
+    monkeypatch.setattr(timeline, "MANY_CUSTOMERS", many)
+    owned = customers.customer_create(actor=agent, given_name="Own", owner=agent)
+    shown = []
+    for n, customer in enumerate([north_customer, owned, north_customer]):
+        event, _ = services.interaction_log(
+            actor=agent, customer=customer, channel="sms", summary=f"S{n}", occurred_at=at(n)
+        )
+        shown.append(f"interaction-{event.pk}")
+    services.interaction_log(actor=other_agent, customer=south_customer, channel="sms", summary="x")
+    assert keys(team_timeline(agent)) == shown
+    assert keys(team_timeline(agent, size=2)) == shown[:2]

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, TypeVar
 
 from django.db import connection, models
+from django.db.models.lookups import Exact, In
 from django.utils.translation import gettext as _
 
 from patron.core.errors import NotFound, PermissionDenied
@@ -66,20 +67,25 @@ def visible_to(
     return queryset.filter(models.Q(owner=viewer) | models.Q(team__in=teams))
 
 
-def visible_through(viewer: User, path: str) -> models.Q:
+def visible_through(viewer: User, path: str, *, in_list_order: bool = False) -> models.Q:
     """A filter keeping rows whose `path` (a relation to an OwnedModel, such as
     "organization" on a membership) leads to a record `viewer` may read.
 
     The rule of `visible_to`, written on the related row's own columns: one join per row
     filtered, instead of `path IN (every visible record)`, which a million-row table
-    makes a million-row subquery."""
+    makes a million-row subquery. `in_list_order`: as for `visible_to`, the caller reads
+    one page of a long list in its own order (a team's timeline over ten million events),
+    so on SQLite the rule is written so that no index of the related table serves it."""
     if not _active(viewer):
         return models.Q(pk__in=[])
     if sees_everything(viewer):
         return models.Q()
-    return models.Q(**{f"{path}__owner": viewer}) | models.Q(
-        **{f"{path}__team__in": viewer.teams.all()}
-    )
+    teams = viewer.teams.all()
+    if in_list_order and connection.vendor == "sqlite":
+        owner = models.F(f"{path}__owner_id") + 0
+        team = models.F(f"{path}__team_id") + 0
+        return models.Q(Exact(owner, viewer.pk)) | models.Q(In(team, teams.values("pk")))
+    return models.Q(**{f"{path}__owner": viewer}) | models.Q(**{f"{path}__team__in": teams})
 
 
 # Set on a record that a visibility-filtered query returned: the database has just said
