@@ -418,23 +418,31 @@ def test_an_agent_imports_only_for_customers_in_sight(agent, north, people):
 
 @pytest.mark.django_db
 def test_a_customer_deleted_after_being_looked_up_gets_no_order(people, monkeypatch):
-    # As if another connection deleted c2 between the lookup and the batch's write.
-    lookup = import_engine.CustomerLookup.lookup
+    # Another connection deletes c2 after the first batch, which looked c2 up.
+    from patron.commerce.importing import OrderWriter
 
-    def lookup_then_delete(self, values):
-        found = lookup(self, values)
-        people["c2"].delete()
-        return found
+    write = OrderWriter.write
+    calls = []
 
-    monkeypatch.setattr(import_engine.CustomerLookup, "lookup", lookup_then_delete)
+    def write_then_delete(self, batch):
+        write(self, batch)
+        calls.append(batch.first_line)
+        if len(calls) == 1:
+            people["c2"].delete()
+
+    monkeypatch.setattr(OrderWriter, "write", write_then_delete)
     monkeypatch.setattr(import_engine.ImportContext, "others_wrote", lambda self: True)
-    report, _rejects = run(GOOD)
-    assert report.created == 1
-    assert report.rejects[0].line == 5
+    text = (
+        f"{HEADER}\no2,c2,2024-03-01,EUR,,,A,,,1,1.00,\n"
+        "o1,c1,2024-03-01,EUR,,,A,,,1,1.00,\no3,c2,2024-03-01,EUR,,,A,,,1,1.00,\n"
+    )
+    report, _rejects = run(text, batch_size=1)
+    assert report.created == 2
+    assert [r.line for r in report.rejects] == [4]
     assert report.rejects[0].reason.startswith(
         "customer_external_id: the customer was deleted or merged while the file was being"
     )
-    assert list(Order.objects.values_list("external_id", flat=True)) == ["o1"]
+    assert list(Order.objects.values_list("external_id", flat=True)) == ["o1"]  # o2 cascaded
 
 
 @pytest.mark.django_db(transaction=True)

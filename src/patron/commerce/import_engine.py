@@ -475,9 +475,6 @@ def _decode_error(data: bytes, exc: UnicodeDecodeError, first: int, encoding: st
 def _child(sender: Any, stream: BinaryIO, reader: CsvReader, parser: RowParser, enc: str) -> None:
     gc.disable()  # rows and tuples only: nothing to collect, and a third less time
     try:
-        in_child = getattr(parser, "in_child", None)
-        if in_child is not None:
-            in_child()
         for batch in read_batches(stream, reader, parser, enc):
             sender.send(("batch", batch))
         sender.send(("end", None, None))
@@ -702,62 +699,49 @@ def deferred_indexes(model: type[models.Model], enabled: bool) -> Iterator[None]
 
 
 class CustomerLookup:
-    """customer_external_id -> customer id, for the parser: one IN query per batch for
-    the ids not met before in this import (a long tail of orders per customer makes most
-    of them repeats). In the child process it reads through a connection of its own.
+    """customer_external_id -> customer id for the writer: one IN query per batch, in
+    the batch's transaction, for the ids not met before in this import (a long tail of
+    orders per customer makes most of them repeats).
 
-    An id found is proof only as of that read: the writer checks, in the batch's own
-    transaction, that each customer still has an identifier (through the narrow index
-    on identifiers' customer_id, a quarter of the lookup's cost), so an order is never
-    written for a customer deleted or merged away meanwhile."""
+    An id remembered from an earlier batch may have been deleted or merged away since
+    (by another connection: see ImportContext.others_wrote); then the remembered ids
+    are checked in the batch's transaction through the narrow index on identifiers'
+    customer_id (a quarter of the lookup's cost), so nothing is written for a customer
+    that is no longer there."""
 
     LIMIT = 2_000_000  # ids remembered at most (about 150 MB); then forgotten at once
 
     def __init__(self, system: str) -> None:
         self.system = system
         self.known: dict[str, int] = {}
-        self._raw: Any = None
 
-    def in_child(self) -> None:
-        """Open a connection of this process (the parent's is not to be shared)."""
-        params = connection.get_connection_params()
-        raw = connection.get_new_connection(params)
-        if connection.vendor == "sqlite":
-            raw.execute("PRAGMA mmap_size = 0")
-            raw.execute("PRAGMA cache_size = -65536")
-            raw.execute("PRAGMA query_only = 1")
-        else:
-            raw.autocommit = True
-        self._raw = raw
-
-    def lookup(self, values: Iterable[str]) -> dict[str, int]:
+    def resolve(
+        self, sql: Sql, values: Sequence[str], *, check: bool
+    ) -> tuple[list[int | None], bool, set[int]]:
+        """(customer id or None per value, whether any is None, the ids remembered from
+        earlier batches that are gone; checked only with `check`)."""
         known = self.known
-        missing = [v for v in set(values) if v not in known]
+        missing = list({v for v in values if v not in known})
+        if len(known) + len(missing) > self.LIMIT:
+            known.clear()
+            missing = list(set(values))
+        remembered: set[int] = set()
+        if check:
+            remembered = {known[v] for v in values if v in known}
         if missing:
-            if len(known) + len(missing) > self.LIMIT:
-                known.clear()
-            sql = (
-                "SELECT value, customer_id FROM customers_externalidentifier "
-                "WHERE system = %s AND value IN {values}"
+            known.update(
+                sql.query_in(
+                    "SELECT value, customer_id FROM customers_externalidentifier "
+                    "WHERE system = %s AND value IN {values}",
+                    missing,
+                    [self.system],
+                )
             )
-            if self._raw is None:
-                found = Sql().query_in(sql, missing, [self.system])
-            else:
-                found = _raw_query_in(self._raw, sql, missing, [self.system])
-            known.update(found)
-        return known
-
-
-def _raw_query_in(raw: Any, sql: str, values: list[Any], params: list[Any]) -> list[tuple]:
-    if connection.vendor != "sqlite":
-        return raw.execute(sql.replace("IN {values}", "= ANY(%s)"), [*params, values]).fetchall()
-    out: list[tuple] = []
-    template = sql.replace("%s", "?")
-    for start in range(0, len(values), IN_CHUNK):
-        chunk = values[start : start + IN_CHUNK]
-        statement = template.replace("{values}", "(" + ",".join("?" * len(chunk)) + ")")
-        out += raw.execute(statement, [*params, *chunk]).fetchall()
-    return out
+        ids = list(map(known.get, values))
+        gone = customers_gone(sql, remembered) if remembered else set()
+        for value in [v for v in values if known.get(v) in gone]:
+            del known[value]
+        return ids, None in ids, gone
 
 
 def customers_gone(sql: Sql, customer_ids: Iterable[int]) -> set[int]:

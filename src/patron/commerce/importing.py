@@ -48,7 +48,6 @@ from patron.commerce.import_engine import (
     Sql,
     audit_batch,
     column_positions,
-    customers_gone,
     database_refused,
     deferred_indexes,
     import_connection,
@@ -222,11 +221,7 @@ class OrderParser:
         self.currencies: dict[str, str | Exception] = {}
         self.statuses: dict[str, str | Exception] = {}
         self.future_text = ctx.future_text
-        self.customers = CustomerLookup(ctx.options.system)
         self._start()
-
-    def in_child(self) -> None:
-        self.customers.in_child()
 
     def _start(self) -> None:
         self.index: dict[str, int] = {}
@@ -508,20 +503,6 @@ class OrderParser:
             o_ext, o_cust, o_placed, o_cur, o_chan, o_status = map(list, columns)
         else:
             o_ext = o_cust = o_placed = o_cur = o_chan = o_status = []
-        known = self.customers.lookup(o_cust)
-        cids: Any = list(map(known.get, o_cust))
-        unknown: dict[str, str] = {}
-        if None not in cids:
-            cids = array("q", cids)
-        else:
-            system = self.ctx.options.system
-            for index, cid in enumerate(cids):
-                if cid is None and index not in bad and o_cust[index]:
-                    bad[index] = {}
-                    unknown[o_ext[index]] = _(
-                        "customer_external_id: no customer has the id “%(value)s” (in "
-                        "system “%(system)s”)"
-                    ) % {"value": o_cust[index], "system": system}
         # In cents, rounded half to even: (t + 500) // 1000 rounds half up, and
         # t % 2000 == 500 is a half whose lower cent is even.
         totals = [(t + 500) // 1000 - (t % 2000 == 500) for t in self.o_total]
@@ -534,7 +515,7 @@ class OrderParser:
                     self._bad(index, first, _("unit_price: the order's total is too large"))
         orders = [
             o_ext,
-            cids,
+            o_cust,
             o_placed,
             o_cur,
             o_chan,
@@ -545,7 +526,6 @@ class OrderParser:
         ]
         lines = [self.l_order, self.l_sku, self.l_q, self.l_p, self.l_c]
         rejected: dict[str, Any] = {o_ext[i]: reasons for i, reasons in bad.items()}
-        rejected.update(unknown)
         if bad:
             orders, lines = self._without(bad, orders, lines)
         payload = (orders, lines, self.skus, self.infos, rejected, self.row_rejects)
@@ -578,6 +558,7 @@ class OrderWriter:
         self.system = ctx.options.system
         self.products: dict[str, int] = dict(Product.objects.values_list("sku", "id"))
         self.check_products = False  # set when SQLite does not check foreign keys
+        self.customers = CustomerLookup(self.system)
         self.ext_column = 0
         self._hidden: set[int] = set()
 
@@ -620,15 +601,15 @@ class OrderWriter:
         self, payload: tuple, batch: Batch, rejected: dict[str, str], created: dict[str, int]
     ) -> dict[str, int]:
         orders, lines, skus, infos = payload[:4]
-        o_ext, cids, o_placed, o_cur, o_chan, o_status, o_total, o_cost, o_count = orders
+        o_ext, o_cust, o_placed, o_cur, o_chan, o_status, o_total, o_cost, o_count = orders
         l_order, l_sku, l_q, l_p, l_c = lines
         ctx, sql = self.ctx, self.sql
         run = ctx.run_id
         now = ctx.db_datetime(timezone.now())
         n = len(o_ext)
         others = ctx.others_wrote()
-        gone = customers_gone(sql, cids) if others else set()
-        hidden = self._hidden = ctx.hidden_customers(sql, cids)
+        cids, unknown, gone = self.customers.resolve(sql, o_cust, check=others)
+        hidden = self._hidden = ctx.hidden_customers(sql, [c for c in cids if c is not None])
         known = {
             row[1]: row
             for row in sql.query_in(
@@ -641,10 +622,10 @@ class OrderWriter:
         new: list[int] = []
         replace: list[int] = []
         continuing: list[int] = []
-        all_new = not known and not hidden and not gone
+        all_new = not known and not hidden and not gone and not unknown
         if not all_new:
             for index in range(n):
-                reason = self._classify(index, orders, hidden | gone, known, run)
+                reason = self._classify(index, orders, cids[index], hidden | gone, known, run)
                 if reason:
                     rejected[o_ext[index]] = reason
                     continue
@@ -729,12 +710,17 @@ class OrderWriter:
         self,
         index: int,
         orders: list[list],
+        customer_id: int | None,
         refused: set[int],
         known: dict[str, tuple],
         run: str,
     ) -> str:
         """Why the order at `index` cannot be written, or ""."""
-        ext, customer_id = orders[0][index], orders[1][index]
+        ext = orders[0][index]
+        if customer_id is None:
+            return _(
+                "customer_external_id: no customer has the id “%(value)s” (in system “%(system)s”)"
+            ) % {"value": orders[1][index], "system": self.system}
         if customer_id in refused:
             if customer_id in self._hidden:
                 return _("customer_external_id: this customer belongs to a team you are not in")

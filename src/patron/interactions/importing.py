@@ -36,7 +36,6 @@ from patron.commerce.import_engine import (
     Sql,
     audit_batch,
     column_positions,
-    customers_gone,
     database_refused,
     deferred_indexes,
     import_connection,
@@ -131,10 +130,6 @@ class InteractionParser:
             email.lower(): pk
             for pk, email in User.objects.filter(is_active=True).values_list("pk", "email")
         }
-        self.customers = CustomerLookup(ctx.options.system)
-
-    def in_child(self) -> None:
-        self.customers.in_child()
 
     def batches(self, rows: Any, base: int) -> Iterator[tuple]:
         get, pad, width, size = self.get, self.pad, self.width, self.batch_size
@@ -275,24 +270,7 @@ class InteractionParser:
         *,
         boundary: int | None,
     ) -> tuple:
-        known = self.customers.lookup(columns[1])
-        cids = list(map(known.get, columns[1]))
-        unknown: dict[str, str] = {}
-        if None in cids:
-            system = self.ctx.options.system
-            keep = []
-            for index, cid in enumerate(cids):
-                if cid is None:
-                    unknown[columns[0][index]] = _(
-                        "customer_external_id: no customer has the id “%(value)s” (in "
-                        "system “%(system)s”)"
-                    ) % {"value": columns[1][index], "system": system}
-                else:
-                    keep.append(index)
-            columns = [[column[i] for i in keep] for column in columns]
-            cids = [cids[i] for i in keep]
-        columns[1] = cids
-        return (columns, unknown, rejects), count, first, last, boundary
+        return (columns, rejects), count, first, last, boundary
 
 
 class InteractionWriter:
@@ -301,12 +279,13 @@ class InteractionWriter:
         self.report = report
         self.reject = reject
         self.sql = Sql()
+        self.customers = CustomerLookup(ctx.options.system)
         self.ext_column = 0
 
     def write(self, batch: Batch) -> None:
         counts: dict[str, int] = {}
         rejected: dict[str, str] = {}
-        columns, unknown, rejects = batch.payload
+        columns, rejects = batch.payload
 
         def work() -> None:
             rejected.clear()
@@ -320,13 +299,13 @@ class InteractionWriter:
                 batch,
                 self.reject,
                 self.ext_column,
-                unknown,
+                {},
                 rejects,
                 everything=database_refused(batch, exc),
             )
             return
-        if unknown or rejects or rejected:
-            reject_rows(batch, self.reject, self.ext_column, {**unknown, **rejected}, rejects)
+        if rejects or rejected:
+            reject_rows(batch, self.reject, self.ext_column, rejected, rejects)
         report = self.report
         report.created += counts["created"]
         report.updated += counts["updated"]
@@ -337,10 +316,12 @@ class InteractionWriter:
 
     def _write(self, batch: Batch, columns: list[list], rejected: dict[str, str]) -> dict[str, int]:
         ctx, sql = self.ctx, self.sql
-        exts, cids = columns[0], columns[1]
+        exts = columns[0]
+        customers = dict(zip(exts, columns[1], strict=True))
         now = ctx.db_datetime(timezone.now())
-        gone = customers_gone(sql, cids) if ctx.others_wrote() else set()
-        hidden = ctx.hidden_customers(sql, cids)
+        cids, unknown, gone = self.customers.resolve(sql, columns[1], check=ctx.others_wrote())
+        hidden = ctx.hidden_customers(sql, [c for c in cids if c is not None])
+        columns = [columns[0], cids, *columns[2:]]
         stored = {
             row[1]: row
             for row in sql.query_in(
@@ -352,13 +333,20 @@ class InteractionWriter:
         }
         counts = {"created": 0, "updated": 0, "unchanged": 0}
         constants = {"created_at": now, "updated_at": now}
-        if not stored and not gone and not hidden:
+        if not stored and not gone and not hidden and not unknown:
             sql.insert(Interaction, INSERT_FIELDS, zip(*columns, strict=True), constants=constants)
             counts["created"] = len(exts)
         else:
             new, updates = [], []
+            system = self.customers.system
             for values in zip(*columns, strict=True):
                 ext, cid = values[0], values[1]
+                if cid is None:
+                    rejected[ext] = _(
+                        "customer_external_id: no customer has the id “%(value)s” (in "
+                        "system “%(system)s”)"
+                    ) % {"value": customers[ext], "system": system}
+                    continue
                 if cid in hidden:
                     rejected[ext] = _(
                         "customer_external_id: this customer belongs to a team you are not in"
