@@ -406,6 +406,16 @@ def test_list_indexes_built_at_the_end_of_an_initial_load(people):
 
 
 @pytest.mark.django_db
+def test_an_index_a_killed_import_left_missing_is_built_again(people):
+    with connection.cursor() as cursor:
+        cursor.execute("DROP INDEX commerce_order_customer")
+    run(GOOD)
+    with connection.cursor() as cursor:
+        names = set(connection.introspection.get_constraints(cursor, Order._meta.db_table))
+    assert "commerce_order_customer" in names
+
+
+@pytest.mark.django_db
 def test_an_agent_imports_only_for_customers_in_sight(agent, north, people):
     mine = customer("c3", team=north)
     text = f"{HEADER}\no1,c1,2024-03-01,EUR,,,A,,,1,1.00,\no2,c3,2024-03-01,EUR,,,A,,,1,1.00,\n"
