@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 from patron import __version__
 from patron.accounts.api import router as accounts_router
 from patron.commerce import api as commerce_api
+from patron.commerce.api_import import router as orders_import_router
 from patron.core.api import router as core_router
 from patron.core.api_base import AUTH, install_error_handlers
 from patron.customers.api import router as customers_router
@@ -14,6 +15,7 @@ from patron.customers.api_import import router as customers_import_router
 from patron.customers.api_merge import router as customers_merge_router
 from patron.interactions import api as interactions_api
 from patron.interactions import api_notes, api_questions, api_tasks, api_timeline
+from patron.interactions.api_import import router as interactions_import_router
 
 api = NinjaAPI(
     title="Patron API",
@@ -41,10 +43,8 @@ api.add_router("/customers", api_notes.customer_notes)
 api.add_router("/customers", api_questions.answers)
 # Each resource: its literal paths (/tasks/counts, /notifications/read, the imports)
 # come before, or in the same router as, its /{id}.
-# TODO(imports): when patron.interactions.api_import and patron.commerce.api_import exist,
-# mount their routers (POST /interactions/import, POST /orders/import) HERE, before
-# interactions_api.router and commerce_api.orders: /interactions/{interaction_id} and
-# /orders/{order_id} would otherwise take "import" for an id and answer 405.
+api.add_router("/interactions", interactions_import_router)
+api.add_router("/orders", orders_import_router)
 api.add_router("/interactions", interactions_api.router)
 api.add_router("/tasks", api_tasks.router)
 api.add_router("/notes", api_notes.notes)
