@@ -4,8 +4,8 @@ import json
 
 import pytest
 from django.conf import settings
-from django.utils import translation
 from django.test import Client
+from django.utils import translation
 
 from patron.accounts.models import Role
 from patron.accounts.services import token_create
