@@ -20,9 +20,8 @@ from patron.commerce.importing import import_orders
 from patron.commerce.models import Order, OrderLine, Product
 from patron.core.api_base import AUTH, install_error_handlers
 from patron.core.models import AuditEntry
-from patron.customers.models import ExternalIdentifier
 from tests.conftest import assert_error_shape
-from tests.factories import CustomerFactory
+from tests.imports import customer, run_import, two_customers
 
 # The endpoint as another module mounts it: /api/v1/orders/import.
 api = NinjaAPI(auth=AUTH, urls_namespace="test-orders-import")
@@ -36,23 +35,13 @@ HEADER = (
 )
 
 
-def customer(value, system="import", **fields):
-    person = CustomerFactory(**fields)
-    ExternalIdentifier.objects.create(customer=person, system=system, value=value)
-    return person
-
-
 @pytest.fixture
 def people(db):
-    return {"c1": customer("c1"), "c2": customer("c2")}
+    return two_customers()
 
 
 def run(text, **options):
-    rejects = io.StringIO()
-    report = import_orders(
-        io.BytesIO(text.encode()), options=ImportOptions(**options), rejects_out=rejects
-    )
-    return report, list(csv.reader(io.StringIO(rejects.getvalue())))
+    return run_import(import_orders, text, **options)
 
 
 def state():

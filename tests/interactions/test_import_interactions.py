@@ -1,6 +1,5 @@
 """The interaction import: real files through the real engine, command, API and database."""
 
-import csv
 import io
 
 import pytest
@@ -9,15 +8,13 @@ from django.db import connection
 from django.urls import path
 from ninja import NinjaAPI
 
-from patron.commerce.import_engine import ImportOptions
 from patron.core.api_base import AUTH, install_error_handlers
 from patron.core.models import AuditEntry
-from patron.customers.models import ExternalIdentifier
 from patron.interactions.api_import import router as interactions_import_router
 from patron.interactions.importing import import_interactions
 from patron.interactions.models import Interaction
 from tests.conftest import assert_error_shape
-from tests.factories import CustomerFactory
+from tests.imports import run_import, two_customers
 
 # The endpoint as another module mounts it: /api/v1/interactions/import.
 api = NinjaAPI(auth=AUTH, urls_namespace="test-interactions-import")
@@ -31,23 +28,13 @@ HEADER = (
 )
 
 
-def customer(value, system="import", **fields):
-    person = CustomerFactory(**fields)
-    ExternalIdentifier.objects.create(customer=person, system=system, value=value)
-    return person
-
-
 @pytest.fixture
 def people(db):
-    return {"c1": customer("c1"), "c2": customer("c2")}
+    return two_customers()
 
 
 def run(text, **options):
-    rejects = io.StringIO()
-    report = import_interactions(
-        io.BytesIO(text.encode()), options=ImportOptions(**options), rejects_out=rejects
-    )
-    return report, list(csv.reader(io.StringIO(rejects.getvalue())))
+    return run_import(import_interactions, text, **options)
 
 
 def state():

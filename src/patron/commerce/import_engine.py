@@ -887,3 +887,86 @@ def _literal(value: str | int) -> str:
     if isinstance(value, int):
         return str(value)
     return "'" + str(value).replace("'", "''") + "'"
+
+
+# --- An import's entry point ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportKind:
+    """What sets one kind of import (orders, interactions) apart, for `import_csv`.
+
+    `make_writer(ctx, report, sink, ext_column=…, checks_off=…)` builds the writer:
+    `ext_column` is the external_id's position, `checks_off` whether SQLite does not check
+    foreign keys itself on this connection."""
+
+    model: type[models.Model]
+    columns: Sequence[str]
+    aliases: dict[str, str]
+    required: Sequence[str]
+    make_parser: Callable[[list[str], ImportContext], RowParser]
+    make_writer: Callable[..., BatchWriter]
+
+
+def import_csv(
+    kind: ImportKind,
+    stream: BinaryIO,
+    options: ImportOptions | None,
+    actor: User | None,
+    rejects_out: IO[str] | None,
+    progress: Callable[[ImportReport], None] | None,
+    ignored_warning: str,
+    deferred_warning: str,
+) -> ImportReport:
+    """The steps every kind of import shares: check the header, decide whether to defer
+    the indexes of the kind's table, and run the import on the import's connection.
+
+    `ignored_warning` (with `%(columns)s`) and `deferred_warning` come translated from
+    the caller (their literal text stays in its module, for gettext)."""
+    options = options or ImportOptions()
+    report = ImportReport(dry_run=options.dry_run)
+    if actor is not None:
+        visibility.require_create(actor)
+    ctx = ImportContext(options, actor, new_run_id())
+    holder: dict[str, Any] = {}
+
+    def prepare(reader: CsvReader) -> str:
+        positions, unknown = column_positions(reader.header, kind.columns, kind.aliases)
+        missing = [c for c in kind.required if c not in positions]
+        if missing:
+            return missing_columns_error(missing, reader.header)
+        if unknown:
+            report.warnings.append(ignored_warning % {"columns": ", ".join(unknown)})
+        holder["external_id"] = positions["external_id"]
+        return ""
+
+    def writer_of(sink: RejectSink) -> BatchWriter:
+        return kind.make_writer(
+            ctx, report, sink, ext_column=holder["external_id"], checks_off=holder["checks_off"]
+        )
+
+    if options.defer_indexes is None:
+        size = stream_size(stream)
+        defer = (
+            not options.dry_run
+            and size is not None
+            and size >= DEFER_INDEXES_BYTES
+            and not kind.model._default_manager.exists()
+        )
+    else:
+        defer = options.defer_indexes and not options.dry_run
+    with import_connection(options) as checks_on, deferred_indexes(kind.model, defer):
+        holder["checks_off"] = not checks_on
+        run_import(
+            stream,
+            options=options,
+            report=report,
+            make_parser=lambda header: kind.make_parser(header, ctx),
+            make_writer=writer_of,
+            rejects_out=rejects_out,
+            progress=progress,
+            prepare=prepare,
+        )
+    if defer:
+        report.warnings.append(deferred_warning)
+    return report

@@ -38,10 +38,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from patron.commerce.import_engine import (
-    DEFER_INDEXES_BYTES,
     Batch,
     CustomerLookup,
     ImportContext,
+    ImportKind,
     ImportOptions,
     ImportReport,
     RejectSink,
@@ -49,20 +49,14 @@ from patron.commerce.import_engine import (
     audit_batch,
     column_positions,
     database_refused,
-    deferred_indexes,
-    import_connection,
+    import_csv,
     in_batch_transaction,
-    missing_columns_error,
     moment_text,
-    new_run_id,
     reject_rows,
-    run_import,
-    stream_size,
     too_long,
 )
 from patron.commerce.models import Order, OrderLine, Product
 from patron.commerce.services import currency_clean
-from patron.core import visibility
 from patron.core.bulk import reserve_ids
 from patron.core.csvfile import CsvFileError
 from patron.core.errors import ValidationFailed
@@ -71,7 +65,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     from patron.accounts.models import User
-    from patron.core.csvfile import CsvReader
 
 __all__ = ["COLUMNS", "ImportOptions", "ImportReport", "import_orders"]
 
@@ -977,60 +970,19 @@ def import_orders(
     progress: Callable[[ImportReport], None] | None = None,
 ) -> ImportReport:
     """Import order lines from a CSV byte stream; see the module's documentation."""
-    options = options or ImportOptions()
-    report = ImportReport(dry_run=options.dry_run)
-    if actor is not None:
-        visibility.require_create(actor)
-    ctx = ImportContext(options, actor, new_run_id())
-    holder: dict[str, Any] = {}
-
-    def prepare(reader: CsvReader) -> str:
-        positions, unknown = column_positions(reader.header, COLUMNS, ALIASES)
-        missing = [c for c in REQUIRED if c not in positions]
-        if missing:
-            return missing_columns_error(missing, reader.header)
-        if unknown:
-            report.warnings.append(
-                _("Ignored columns (not a column of an order import): %(columns)s")
-                % {"columns": ", ".join(unknown)}
-            )
-        holder["external_id"] = positions["external_id"]
-        return ""
-
-    def make_writer(sink: RejectSink) -> OrderWriter:
-        writer = OrderWriter(ctx, report, sink)
-        writer.ext_column = holder["external_id"]
-        writer.check_products = holder["checks_off"]
-        return writer
-
-    if options.defer_indexes is None:
-        size = stream_size(stream)
-        defer = (
-            not options.dry_run
-            and size is not None
-            and size >= _defer_threshold()
-            and not Order.objects.exists()
-        )
-    else:
-        defer = options.defer_indexes and not options.dry_run
-    with import_connection(options) as checks_on, deferred_indexes(Order, defer):
-        holder["checks_off"] = not checks_on
-        run_import(
-            stream,
-            options=options,
-            report=report,
-            make_parser=lambda header: OrderParser(header, ctx),
-            make_writer=make_writer,
-            rejects_out=rejects_out,
-            progress=progress,
-            prepare=prepare,
-        )
-    if defer:
-        report.warnings.append(
-            _("The orders table was empty: its list indexes were built once, at the end.")
-        )
-    return report
+    ignored = _("Ignored columns (not a column of an order import): %(columns)s")
+    deferred = _("The orders table was empty: its list indexes were built once, at the end.")
+    return import_csv(KIND, stream, options, actor, rejects_out, progress, ignored, deferred)
 
 
-def _defer_threshold() -> int:
-    return DEFER_INDEXES_BYTES
+def _order_writer(
+    ctx: ImportContext, report: ImportReport, sink: RejectSink, *, ext_column: int, checks_off: bool
+) -> OrderWriter:
+    writer = OrderWriter(ctx, report, sink)
+    writer.ext_column = ext_column
+    writer.check_products = checks_off
+    return writer
+
+
+# What the engine needs to know of this kind of import.
+KIND = ImportKind(Order, COLUMNS, ALIASES, REQUIRED, OrderParser, _order_writer)

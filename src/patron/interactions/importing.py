@@ -26,10 +26,10 @@ from django.utils.translation import gettext as _
 
 from patron.accounts.models import User
 from patron.commerce.import_engine import (
-    DEFER_INDEXES_BYTES,
     Batch,
     CustomerLookup,
     ImportContext,
+    ImportKind,
     ImportOptions,
     ImportReport,
     RejectSink,
@@ -37,26 +37,18 @@ from patron.commerce.import_engine import (
     audit_batch,
     column_positions,
     database_refused,
-    deferred_indexes,
-    import_connection,
+    import_csv,
     in_batch_transaction,
-    missing_columns_error,
     moment_text,
-    new_run_id,
     reject_rows,
-    run_import,
-    stream_size,
     too_long,
 )
-from patron.core import visibility
 from patron.core.csvfile import CsvFileError
 from patron.core.sanitize import clean_html
 from patron.interactions.models import Channel, Interaction
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
-
-    from patron.core.csvfile import CsvReader
 
 __all__ = ["COLUMNS", "ImportOptions", "ImportReport", "import_interactions"]
 
@@ -399,54 +391,23 @@ def import_interactions(
     progress: Callable[[ImportReport], None] | None = None,
 ) -> ImportReport:
     """Import interactions from a CSV byte stream; see the module's documentation."""
-    options = options or ImportOptions()
-    report = ImportReport(dry_run=options.dry_run)
-    if actor is not None:
-        visibility.require_create(actor)
-    ctx = ImportContext(options, actor, new_run_id())
-    holder: dict[str, int] = {}
+    ignored = _("Ignored columns (not a column of an interaction import): %(columns)s")
+    deferred = _("The interactions table was empty: its list indexes were built once, at the end.")
+    return import_csv(KIND, stream, options, actor, rejects_out, progress, ignored, deferred)
 
-    def prepare(reader: CsvReader) -> str:
-        positions, unknown = column_positions(reader.header, COLUMNS, ALIASES)
-        missing = [c for c in REQUIRED if c not in positions]
-        if missing:
-            return missing_columns_error(missing, reader.header)
-        if unknown:
-            report.warnings.append(
-                _("Ignored columns (not a column of an interaction import): %(columns)s")
-                % {"columns": ", ".join(unknown)}
-            )
-        holder["external_id"] = positions["external_id"]
-        return ""
 
-    def make_writer(sink: RejectSink) -> InteractionWriter:
-        writer = InteractionWriter(ctx, report, sink)
-        writer.ext_column = holder["external_id"]
-        return writer
+def _interaction_writer(
+    ctx: ImportContext,
+    report: ImportReport,
+    sink: RejectSink,
+    *,
+    ext_column: int,
+    checks_off: bool,  # the writer checks what it points to either way
+) -> InteractionWriter:
+    writer = InteractionWriter(ctx, report, sink)
+    writer.ext_column = ext_column
+    return writer
 
-    if options.defer_indexes is None:
-        size = stream_size(stream)
-        defer = (
-            not options.dry_run
-            and size is not None
-            and size >= DEFER_INDEXES_BYTES
-            and not Interaction.objects.exists()
-        )
-    else:
-        defer = options.defer_indexes and not options.dry_run
-    with import_connection(options), deferred_indexes(Interaction, defer):
-        run_import(
-            stream,
-            options=options,
-            report=report,
-            make_parser=lambda header: InteractionParser(header, ctx),
-            make_writer=make_writer,
-            rejects_out=rejects_out,
-            progress=progress,
-            prepare=prepare,
-        )
-    if defer:
-        report.warnings.append(
-            _("The interactions table was empty: its list indexes were built once, at the end.")
-        )
-    return report
+
+# What the engine needs to know of this kind of import.
+KIND = ImportKind(Interaction, COLUMNS, ALIASES, REQUIRED, InteractionParser, _interaction_writer)
