@@ -316,3 +316,25 @@ def test_the_question_bank_is_for_admins(client, admin, agent):
     question = Question.objects.get(key="colour")
     assert question.choices == ["Red", "Blue"] and question.applies_to_stages == ["customer"]
     assert "Favourite colour?" in client.get("/manage/questions/").content.decode()
+
+
+def test_my_tasks_counts_follow_the_list_shown(client, agent, manager, north_customer):
+    services.task_create(
+        actor=agent,
+        customer=north_customer,
+        title="Mine",
+        due_at=timezone.now() - dt.timedelta(hours=1),
+    )
+    services.task_create(actor=manager, customer=north_customer, title="Managers")
+    client.force_login(manager)
+
+    def counts(query):
+        html = client.get("/tasks/" + query).content.decode()
+        return re.sub(
+            r"\s+", " ", re.search(r'data-testid="task-counts">(.*?)</p>', html, re.S).group(1)
+        )
+
+    assert counts("?view=open").strip() == "1 open task"
+    assert "2 open tasks" in counts("?view=open&assignee=anyone")
+    agents = counts(f"?view=open&assignee={agent.pk}")
+    assert agents.strip().startswith("1 open task") and "1 overdue" in agents

@@ -142,10 +142,21 @@ def task_get(*, viewer: User, task_id: Any) -> Task:
     return task
 
 
-def task_counts(*, viewer: User, now: dt.datetime | None = None) -> dict[str, int]:
-    """How many open tasks the viewer has, and how many of them are overdue."""
+MINE = object()  # task_counts' default: the viewer's own tasks
+
+
+def task_counts(
+    *, viewer: User, assignee_id: Any = MINE, now: dt.datetime | None = None
+) -> dict[str, int]:
+    """How many open tasks there are, and how many of them are overdue: the viewer's own
+    by default, someone else's with `assignee_id`, every visible one with None."""
     now = now or timezone.now()
-    counts = Task.objects.filter(assignee=viewer, status=Task.Status.OPEN).aggregate(
+    rows = _visible_tasks(viewer).filter(status=Task.Status.OPEN)
+    if assignee_id is MINE:
+        rows = rows.filter(assignee=viewer)
+    elif assignee_id is not None:
+        rows = rows.filter(assignee_id=assignee_id)
+    counts = rows.aggregate(
         open=models.Count("id"), overdue=models.Count("id", filter=models.Q(due_at__lt=now))
     )
     return {"open": counts["open"] or 0, "overdue": counts["overdue"] or 0}

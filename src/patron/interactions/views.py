@@ -62,7 +62,7 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
         "assignee": who,
         "users": users,
         "snooze_choices": SNOOZE_CHOICES,
-        "counts": selectors.task_counts(viewer=request.user),
+        "counts": selectors.task_counts(viewer=request.user, assignee_id=assignee_id),
         "now": timezone.now(),
     }
     rows_only = request.htmx and request.htmx.target == "task-rows"
