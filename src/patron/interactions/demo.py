@@ -1331,7 +1331,9 @@ def _task(story: _Story, state: str, backdate: _Backdate, *, owed: bool = False)
         assignee=assignee,
         priority=rng.choices(list(Task.Priority.values), (2, 6, 3, 1))[0],
     )
-    created = max(story.start, min(now, due - dt.timedelta(days=rng.randint(1, 12))))
+    # Set up a while ago (not all at the moment the demo loads), days before it falls due.
+    recently = now - dt.timedelta(hours=rng.randint(2, 96))
+    created = max(story.start, min(recently, due - dt.timedelta(days=rng.randint(1, 12))))
     backdate.notified(created, now)
     if state in ("done", "cancelled"):
         status = Task.Status.DONE if state == "done" else Task.Status.CANCELLED
