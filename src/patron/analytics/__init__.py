@@ -1,0 +1,1 @@
+"""Customer analytics computed from transactions: pure numpy/scipy, no models, no views."""

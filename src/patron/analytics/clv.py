@@ -1,0 +1,418 @@
+"""Customer-lifetime value from transactions: the BG/NBD model of how many purchases a
+customer makes, the Gamma-Gamma model of how much they spend on each, both fitted by
+maximum likelihood with numpy and scipy.
+
+Sources of the formulas:
+
+- BG/NBD: P. S. Fader, B. G. S. Hardie and K. L. Lee (2005), "'Counting Your Customers'
+  the Easy Way: An Alternative to the Pareto/NBD Model", Marketing Science 24(2), 275-284:
+  the likelihood (eq. 6) and the conditional expectation (eq. 10); P(alive) from the
+  accompanying note by the same authors, "Computing P(alive) Using the BG/NBD Model".
+- Gamma-Gamma: P. S. Fader, B. G. S. Hardie and K. L. Lee (2005), "RFM and CLV: Using
+  Iso-Value Curves for Customer Base Analysis", Journal of Marketing Research 42(4),
+  415-430, with the note by Fader and Hardie (2013), "The Gamma-Gamma Model of Monetary
+  Value": the likelihood of a customer's mean spend and its conditional expectation.
+
+Time is measured in periods of `unit_days` days (weeks by default), as in the papers.
+A purchase is a customer-day: several lines of one customer on one day are one purchase.
+Everything is vectorised over customers; no function here loops over them in Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.optimize import minimize
+from scipy.special import betaln, expit, gammaln, hyp2f1, logsumexp
+
+FloatArray = NDArray[np.float64]
+DateLike = dt.date | np.datetime64 | str
+
+
+# --------------------------------------------------------------------------- summary
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One row per customer whose first purchase falls in the calibration period.
+
+    - `x`: repeat purchases in calibration (purchases after the first one);
+    - `t_x`: time of the last calibration purchase minus time of the first (recency);
+    - `T`: `calibration_end` minus time of the first purchase (age);
+    - `monetary`: mean value of the repeat calibration purchases (NaN when `x` is 0 or
+      no values were given); the first purchase is left out, as in the Gamma-Gamma papers;
+    - `holdout`: purchases after `calibration_end` up to `observation_end` (None without
+      an `observation_end`), over `holdout_length` periods.
+    """
+
+    customer_ids: NDArray[Any]
+    x: NDArray[np.int64]
+    t_x: FloatArray
+    T: FloatArray
+    monetary: FloatArray
+    holdout: NDArray[np.int64] | None = None
+    holdout_length: float | None = None
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+
+def _day(value: DateLike) -> int:
+    return int(np.datetime64(value, "D").astype(np.int64))
+
+
+def summary_from_arrays(
+    customer_ids: ArrayLike,
+    dates: ArrayLike,
+    values: ArrayLike | None = None,
+    *,
+    calibration_end: DateLike,
+    observation_end: DateLike | None = None,
+    unit_days: float = 7,
+) -> Summary:
+    """The vectorised core of `summary_from_transactions`: one array per column.
+
+    `dates` is anything numpy turns into `datetime64[D]` (dates, ISO strings,
+    datetime64); `calibration_end` and `observation_end` are the last days included.
+    """
+    ids = np.asarray(customer_ids)
+    days = np.asarray(dates, dtype="datetime64[D]").astype(np.int64)
+    if ids.shape != days.shape or ids.ndim != 1:
+        raise ValueError("customer_ids and dates must be one-dimensional and of equal length")
+    vals = None if values is None else np.asarray(values, dtype=np.float64)
+    if vals is not None and vals.shape != days.shape:
+        raise ValueError("values must have the length of dates")
+    if unit_days <= 0:
+        raise ValueError("unit_days must be positive")
+    cal_end = _day(calibration_end)
+    obs_end = None if observation_end is None else _day(observation_end)
+    if obs_end is not None and obs_end < cal_end:
+        raise ValueError("observation_end is before calibration_end")
+
+    unique_ids, code = np.unique(ids, return_inverse=True)
+    code = code.reshape(-1)
+    order = np.lexsort((days, code))
+    code, days = code[order], days[order]
+    # one purchase per customer-day
+    starts = np.flatnonzero(np.r_[True, (code[1:] != code[:-1]) | (days[1:] != days[:-1])])
+    p_code, p_day = code[starts], days[starts]
+    p_value = None if vals is None or not len(starts) else np.add.reduceat(vals[order], starts)
+    n = len(unique_ids)
+    is_first = np.r_[True, p_code[1:] != p_code[:-1]]
+    first_day = p_day[is_first]  # every customer has a purchase, codes are sorted
+
+    in_cal = p_day <= cal_end
+    keep = first_day <= cal_end
+    x = np.bincount(p_code[in_cal], minlength=n) - 1
+    cal_code, cal_day = p_code[in_cal], p_day[in_cal]
+    is_last = np.r_[cal_code[1:] != cal_code[:-1], True]
+    last_day = np.zeros(n, dtype=np.int64)
+    last_day[cal_code[is_last]] = cal_day[is_last]
+
+    monetary = np.full(n, np.nan)
+    if p_value is not None:
+        repeat = in_cal & ~is_first
+        spent = np.bincount(p_code[repeat], weights=p_value[repeat], minlength=n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            monetary = np.where(x > 0, spent / np.maximum(x, 1), np.nan)
+
+    holdout = None
+    holdout_length = None
+    if obs_end is not None:
+        later = (p_day > cal_end) & (p_day <= obs_end)
+        holdout = np.bincount(p_code[later], minlength=n)[keep].astype(np.int64)
+        holdout_length = (obs_end - cal_end) / unit_days
+
+    return Summary(
+        customer_ids=unique_ids[keep],
+        x=x[keep].astype(np.int64),
+        t_x=(last_day - first_day)[keep] / unit_days,
+        T=(cal_end - first_day)[keep] / unit_days,
+        monetary=monetary[keep],
+        holdout=holdout,
+        holdout_length=holdout_length,
+    )
+
+
+def summary_from_transactions(
+    rows: Iterable[Sequence[Any]],
+    *,
+    calibration_end: DateLike,
+    observation_end: DateLike | None = None,
+    unit_days: float = 7,
+) -> Summary:
+    """Frequency, recency and age per customer from `(customer_id, date)` rows, or
+    `(customer_id, date, value)` rows when the Gamma-Gamma model needs the spend.
+
+    Definitions of Fader, Hardie & Lee (2005): x is the number of repeat purchases up to
+    `calibration_end`, t_x the time of the last of them minus the time of the first
+    purchase (0 when x is 0), T `calibration_end` minus the time of the first purchase,
+    all in periods of `unit_days` days. Customers who first buy after `calibration_end`
+    are left out. With `observation_end`, `holdout` counts each customer's purchases in
+    (`calibration_end`, `observation_end`].
+    """
+    columns = list(zip(*rows, strict=True))
+    if not columns:
+        columns = [[], []]
+    if len(columns) not in (2, 3):
+        raise ValueError("rows must be (customer_id, date) or (customer_id, date, value)")
+    return summary_from_arrays(
+        np.asarray(columns[0]),
+        np.asarray(columns[1], dtype="datetime64[D]"),
+        None if len(columns) == 2 else np.asarray(columns[2], dtype=np.float64),
+        calibration_end=calibration_end,
+        observation_end=observation_end,
+        unit_days=unit_days,
+    )
+
+
+# --------------------------------------------------------------------------- fitting
+
+
+def _compress(*columns: ArrayLike) -> tuple[list[FloatArray], FloatArray]:
+    """Distinct rows of the columns and how often each occurs: the log-likelihood is a
+    weighted sum over them, which is much shorter than one term per customer."""
+    stacked = np.column_stack([np.asarray(c, dtype=np.float64).reshape(-1) for c in columns])
+    distinct, counts = np.unique(stacked, axis=0, return_counts=True)
+    return [distinct[:, i] for i in range(distinct.shape[1])], counts.astype(np.float64)
+
+
+def _maximise(neg_mean_ll: Any, start: FloatArray, what: str) -> tuple[FloatArray, float]:
+    """Minimise a mean negative log-likelihood over log-parameters: Nelder-Mead (robust
+    far from the optimum), then BFGS from there to polish."""
+    coarse = minimize(
+        neg_mean_ll,
+        start,
+        method="Nelder-Mead",
+        options={"xatol": 1e-6, "fatol": 1e-10, "maxiter": 20_000, "maxfev": 20_000},
+    )
+    fine = minimize(neg_mean_ll, coarse.x, method="BFGS", options={"gtol": 1e-9})
+    best = fine if fine.fun <= coarse.fun else coarse
+    if not np.all(np.isfinite(best.x)) or not np.isfinite(best.fun):
+        raise RuntimeError(f"{what}: the maximum-likelihood fit did not converge")
+    return np.exp(best.x), float(best.fun)
+
+
+@dataclass(frozen=True)
+class BGNBDParams:
+    """BG/NBD parameters: purchase rates are Gamma(r, alpha) across customers, the
+    probability of dropping out after a purchase is Beta(a, b)."""
+
+    r: float
+    alpha: float
+    a: float
+    b: float
+    log_likelihood: float
+
+
+def _bgnbd_ll(
+    r: float, alpha: float, a: float, b: float, x: FloatArray, t_x: FloatArray, T: FloatArray
+) -> FloatArray:
+    """Per-customer log-likelihood, eq. 6 of Fader, Hardie & Lee (2005):
+
+    L = B(a, b+x)/B(a, b) · Γ(r+x) alpha^r / (Γ(r) (alpha+T)^(r+x))
+        + δ(x>0) · B(a+1, b+x-1)/B(a, b) · Γ(r+x) alpha^r / (Γ(r) (alpha+t_x)^(r+x))
+
+    in logs, the sum of the two terms through logsumexp.
+    """
+    common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x) - betaln(a, b)
+    alive = -(r + x) * np.log(alpha + T)
+    repeat = x > 0
+    # B(a+1, b+x-1) / B(a, b+x) = a / (b+x-1)
+    dead = np.where(
+        repeat,
+        np.log(a) - np.log(b + np.maximum(x, 1) - 1) - (r + x) * np.log(alpha + t_x),
+        -np.inf,
+    )
+    return common + logsumexp(np.stack([alive, dead]), axis=0)
+
+
+def _check_rft(x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> tuple[FloatArray, ...]:
+    xs, ts, Ts = (np.asarray(v, dtype=np.float64) for v in (x, t_x, T))
+    if np.any(xs < 0) or np.any(ts < 0) or np.any(ts > Ts):
+        raise ValueError("need x >= 0 and 0 <= t_x <= T")
+    return xs, ts, Ts
+
+
+def bgnbd_log_likelihood(params: BGNBDParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> float:
+    """Total BG/NBD log-likelihood of the customers at these parameters."""
+    xs, ts, Ts = _check_rft(x, t_x, T)
+    return float(np.sum(_bgnbd_ll(params.r, params.alpha, params.a, params.b, xs, ts, Ts)))
+
+
+def fit_bgnbd(x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> BGNBDParams:
+    """Maximum-likelihood BG/NBD parameters (Fader, Hardie & Lee 2005) for
+    customers with `x` repeat purchases, recency `t_x` and age `T`."""
+    xs, ts, Ts = _check_rft(x, t_x, T)
+    if xs.size == 0:
+        raise ValueError("no customers to fit")
+    (cx, ct, cT), weight = _compress(xs, ts, Ts)
+    total = weight.sum()
+
+    def neg_mean_ll(log_params: FloatArray) -> float:
+        r, alpha, a, b = np.exp(log_params)
+        value = -np.dot(weight, _bgnbd_ll(r, alpha, a, b, cx, ct, cT)) / total
+        return float(value) if np.isfinite(value) else 1e300
+
+    (r, alpha, a, b), mean = _maximise(neg_mean_ll, np.zeros(4), "BG/NBD")
+    return BGNBDParams(float(r), float(alpha), float(a), float(b), float(-mean * total))
+
+
+def _log_odds_dead(params: BGNBDParams, x: FloatArray, t_x: FloatArray, T: FloatArray) -> Any:
+    """log[ a/(b+x-1) · ((alpha+T)/(alpha+t_x))^(r+x) ] for x > 0: the odds of having dropped out
+    after the last purchase against being alive, given the history."""
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    return (
+        np.log(a)
+        - np.log(b + np.maximum(x, 1) - 1)
+        + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
+    )
+
+
+def probability_alive(params: BGNBDParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> Any:
+    """P(alive | x, t_x, T) = 1 / (1 + δ(x>0) · a/(b+x-1) · ((alpha+T)/(alpha+t_x))^(r+x))
+    (Fader, Hardie & Lee, "Computing P(alive) using the BG/NBD model"). A BG/NBD
+    customer can only drop out just after a purchase, so with x = 0 it is exactly 1."""
+    xs, ts, Ts = _check_rft(x, t_x, T)
+    return np.where(xs > 0, expit(-_log_odds_dead(params, xs, ts, Ts)), 1.0)
+
+
+def expected_purchases(
+    params: BGNBDParams, t: ArrayLike, x: ArrayLike, t_x: ArrayLike, T: ArrayLike
+) -> Any:
+    """E[Y(t) | x, t_x, T]: expected purchases in the next `t` periods (eq. 10 of Fader,
+    Hardie & Lee 2005):
+
+    (a+b+x-1)/(a-1) · [1 - ((alpha+T)/(alpha+T+t))^(r+x) · 2F1(r+x, b+x; a+b+x-1; z)] · P(alive),
+    z = t/(alpha+T+t).
+
+    The hypergeometric factor is taken through Euler's transformation,
+    (1-z)^(r+x) 2F1(r+x, b+x; c; z) = (1-z)^(a-1) 2F1(a+b-1-r, a-1; c; z), whose series
+    stays small however many purchases a customer made. Undefined at a = 1 exactly.
+    """
+    xs, ts, Ts = _check_rft(x, t_x, T)
+    tt = np.asarray(t, dtype=np.float64)
+    if np.any(tt < 0):
+        raise ValueError("t must be >= 0")
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+    z = tt / (alpha + Ts + tt)
+    c = a + b + xs - 1
+    bracket = 1 - (1 - z) ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, c, z)
+    return c / (a - 1) * bracket * probability_alive(params, xs, ts, Ts)
+
+
+# --------------------------------------------------------------------------- spend
+
+
+@dataclass(frozen=True)
+class GammaGammaParams:
+    """Gamma-Gamma parameters: a transaction's value is Gamma(p, nu) with nu, the customer's
+    scale, Gamma(q, v) across customers. Mean spend across customers is p·v/(q-1)."""
+
+    p: float
+    q: float
+    v: float
+    log_likelihood: float
+
+    @property
+    def population_mean(self) -> float:
+        """E[M] = p·v/(q-1), infinite when q <= 1."""
+        return self.p * self.v / (self.q - 1) if self.q > 1 else math.inf
+
+
+def _gg_ll(p: float, q: float, v: float, x: FloatArray, m: FloatArray) -> FloatArray:
+    """Log of Γ(px+q)/(Γ(px)Γ(q)) · v^q · m^(px-1) · x^(px) / (v+xm)^(px+q), the density of
+    a customer's mean spend m over x transactions (Fader & Hardie 2013)."""
+    px = p * x
+    return (
+        gammaln(px + q)
+        - gammaln(px)
+        - gammaln(q)
+        + q * np.log(v)
+        + (px - 1) * np.log(m)
+        + px * np.log(x)
+        - (px + q) * np.log(v + x * m)
+    )
+
+
+def fit_gamma_gamma(frequency: ArrayLike, monetary_value: ArrayLike) -> GammaGammaParams:
+    """Maximum-likelihood Gamma-Gamma parameters from each customer's number of repeat
+    purchases and their mean value. Only customers with frequency > 0 and a positive,
+    finite mean take part (a mean spend of 0 has no density under the model)."""
+    xs = np.asarray(frequency, dtype=np.float64)
+    ms = np.asarray(monetary_value, dtype=np.float64)
+    if xs.shape != ms.shape:
+        raise ValueError("frequency and monetary_value must have the same shape")
+    with np.errstate(invalid="ignore"):
+        use = (xs > 0) & np.isfinite(ms) & (ms > 0)
+    if not np.any(use):
+        raise ValueError("no customer with repeat purchases and a positive mean value")
+    (cx, cm), weight = _compress(xs[use], ms[use])
+    total = weight.sum()
+
+    def neg_mean_ll(log_params: FloatArray) -> float:
+        p, q, v = np.exp(log_params)
+        value = -np.dot(weight, _gg_ll(p, q, v, cx, cm)) / total
+        return float(value) if np.isfinite(value) else 1e300
+
+    start = np.array([0.0, 0.0, np.log(np.mean(ms[use]))])
+    (p, q, v), mean = _maximise(neg_mean_ll, start, "Gamma-Gamma")
+    return GammaGammaParams(float(p), float(q), float(v), float(-mean * total))
+
+
+def expected_average_value(
+    params: GammaGammaParams, frequency: ArrayLike, monetary_value: ArrayLike
+) -> Any:
+    """E[M | p, q, v, x, m_x] = p(v + x·m_x)/(px + q - 1) (Fader & Hardie 2013): a
+    weighted mean of the population mean p·v/(q-1) and the customer's own mean m_x, the
+    customer's weight growing with x. Customers with x = 0 get the population mean."""
+    xs = np.asarray(frequency, dtype=np.float64)
+    ms = np.nan_to_num(np.asarray(monetary_value, dtype=np.float64), nan=0.0)
+    p, q, v = params.p, params.q, params.v
+    own = p * (v + xs * ms) / (p * xs + q - 1)
+    return np.where(xs > 0, own, params.population_mean)
+
+
+# --------------------------------------------------------------------------- value
+
+
+def predicted_value(
+    bgnbd: BGNBDParams,
+    gg: GammaGammaParams,
+    x: ArrayLike,
+    t_x: ArrayLike,
+    T: ArrayLike,
+    monetary: ArrayLike,
+    periods: float,
+    *,
+    discount_rate: float = 0.0,
+) -> Any:
+    """Expected spend over the next `periods` periods: expected purchases (BG/NBD) times
+    the expected value of each (Gamma-Gamma), the product used by Fader, Hardie & Lee
+    (2005, "RFM and CLV"), which assumes spend independent of the purchase process.
+
+    With `discount_rate` (per period), the purchases expected in each period i are
+    discounted by (1 + rate)^i: sum_i (E[Y(i)] - E[Y(i-1)]) / (1 + rate)^i, the last
+    period possibly partial.
+    """
+    if periods < 0:
+        raise ValueError("periods must be >= 0")
+    if discount_rate <= -1:
+        raise ValueError("discount_rate must be > -1")
+    value = expected_average_value(gg, x, monetary)
+    if discount_rate == 0:
+        return expected_purchases(bgnbd, periods, x, t_x, T) * value
+    ends = np.minimum(np.arange(1, math.ceil(periods) + 1, dtype=np.float64), periods)
+    total: Any = 0.0
+    before: Any = 0.0
+    for i, end in enumerate(ends, start=1):  # one step per period, not per customer
+        now = expected_purchases(bgnbd, end, x, t_x, T)
+        total = total + (now - before) / (1 + discount_rate) ** i
+        before = now
+    return total * value
