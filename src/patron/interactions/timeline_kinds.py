@@ -51,7 +51,7 @@ def describe_answer(obj: Answer) -> dict[str, Any]:
 
 
 def register() -> None:
-    register_timeline_kind(
+    for kind in (
         TimelineKind(
             key="interaction",
             label=_("Interactions"),
@@ -62,9 +62,7 @@ def register() -> None:
             select_related=("user",),
             icon="chat-left-text",
             describe=describe_interaction,
-        )
-    )
-    register_timeline_kind(
+        ),
         TimelineKind(
             key="note",
             label=_("Notes"),
@@ -75,9 +73,7 @@ def register() -> None:
             select_related=("author",),
             icon="sticky",
             describe=describe_note,
-        )
-    )
-    register_timeline_kind(
+        ),
         TimelineKind(
             key="task",
             label=_("Tasks"),
@@ -88,9 +84,7 @@ def register() -> None:
             select_related=("assignee",),
             icon="check2-square",
             describe=describe_task,
-        )
-    )
-    register_timeline_kind(
+        ),
         TimelineKind(
             key="answer",
             label=_("Answers"),
@@ -102,5 +96,6 @@ def register() -> None:
             select_related=("question", "answered_by"),
             icon="patch-question",
             describe=describe_answer,
-        )
-    )
+        ),
+    ):
+        register_timeline_kind(kind)
