@@ -22,6 +22,7 @@ from patron.core.api_base import AUTH, install_error_handlers
 from patron.core.models import AuditEntry
 from tests.conftest import assert_error_shape
 from tests.imports import customer, run_import, two_customers
+from tests.processes import clean_env, run_patron
 
 # The endpoint as another module mounts it: /api/v1/orders/import.
 api = NinjaAPI(auth=AUTH, urls_namespace="test-orders-import")
@@ -444,12 +445,20 @@ def test_a_customer_deleted_after_being_looked_up_gets_no_order(people, monkeypa
     assert list(Order.objects.values_list("external_id", flat=True)) == ["o1"]  # o2 cascaded
 
 
+IN_MEMORY_SQLITE = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") and not (
+    settings.DATABASES["default"].get("TEST", {}).get("NAME")
+)
+
+
+@pytest.mark.skipif(
+    IN_MEMORY_SQLITE,
+    reason="a second process cannot open an in-memory database: "
+    "test_two_processes_through_the_command covers SQLite",
+)
 @pytest.mark.django_db(transaction=True)
 def test_a_reading_process_gives_the_same_result():
     customer("c1")
     customer("c2")
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
-        pytest.skip("a second process cannot open an in-memory database")
     text = GOOD + re.sub("^o", "b", BAD.split("\n", 1)[1], flags=re.MULTILINE)
     expected, expected_rejects = run(text, batch_size=3, dry_run=True)
     report, rejects = run(text, workers=2, batch_size=3)
@@ -458,6 +467,35 @@ def test_a_reading_process_gives_the_same_result():
     assert Order.objects.get(external_id="o1").total_amount == Decimal("40.24")
     again, _rejects = run(GOOD, workers=2)
     assert again.unchanged == 2
+
+
+def test_two_processes_through_the_command(tmp_path):
+    """The reading process beside the writer, on a SQLite file, through `patron import
+    orders` in a child process: the same result as one process, and idempotent."""
+    results = {}
+    for workers in ("1", "2"):
+        env = clean_env(tmp_path / f"data-{workers}", PATRON_HTTPS="0")
+        assert run_patron("migrate", env=env).returncode == 0
+        people = tmp_path / "people.csv"
+        people.write_text(
+            "external_id,first_name,email\nc1,Ani,c1@example.com\nc2,Sami,c2@example.com\n",
+            encoding="utf-8",
+        )
+        assert run_patron("import", "customers", str(people), "--quiet", env=env).returncode == 0
+        orders = tmp_path / "orders.csv"
+        orders.write_text(
+            GOOD + re.sub("^o", "b", BAD.split("\n", 1)[1], flags=re.MULTILINE),
+            encoding="utf-8",
+        )
+        args = ("import", "orders", str(orders), "--quiet", "--batch-size", "3")
+        first = run_patron(*args, "--workers", workers, env=env)
+        again = run_patron(*args, "--workers", workers, env=env)
+        assert first.returncode == again.returncode == 0, first.stdout + first.stderr
+        results[workers] = (first.stdout.splitlines()[0].split(": ", 1)[1], again.stdout)
+    one, two = results["1"], results["2"]
+    assert one[0] == two[0]
+    assert "created 3" in two[0] and "rejected 13" in two[0]
+    assert "created 0" in two[1]
 
 
 @pytest.mark.django_db
