@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
+from django.utils.translation import gettext as _
 
 from patron.commerce.models import Order, OrderLine, Product
 from patron.core import visibility
@@ -52,7 +53,7 @@ def order_get(*, viewer: User, order_id: Any = None, external_id: str = "") -> O
     else:
         order = None
     if order is None:
-        raise NotFound("Not found.")
+        raise NotFound(_("Not found."))
     return order
 
 
@@ -78,7 +79,7 @@ def product_get(*, product_id: Any = None, sku: str = "") -> Product:
     else:
         product = None
     if product is None:
-        raise NotFound("Not found.")
+        raise NotFound(_("Not found."))
     return product
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from patron.core import visibility
 from patron.core.errors import NotFound
@@ -27,10 +28,10 @@ QUESTIONS_PER_CONTACT = 2
 
 def _get(viewer: User, queryset: models.QuerySet, pk: Any) -> Any:
     if not visibility.is_record_id(pk):
-        raise NotFound("Not found.")
+        raise NotFound(_("Not found."))
     row = queryset.filter(visible_through(viewer, "customer"), pk=pk).first()
     if row is None:
-        raise NotFound("Not found.")
+        raise NotFound(_("Not found."))
     return row
 
 
@@ -135,10 +136,10 @@ def task_list(
 
 def task_get(*, viewer: User, task_id: Any) -> Task:
     if not visibility.is_record_id(task_id):
-        raise NotFound("Not found.")
+        raise NotFound(_("Not found."))
     task = _visible_tasks(viewer).select_related("customer", "assignee").filter(pk=task_id).first()
     if task is None:
-        raise NotFound("Not found.")
+        raise NotFound(_("Not found."))
     return task
 
 
@@ -210,7 +211,7 @@ def question_get(*, question_id: Any = None, key: str = "") -> Question:
     else:
         question = None
     if question is None:
-        raise NotFound("Not found.")
+        raise NotFound(_("Not found."))
     return question
 
 

@@ -14,7 +14,6 @@ urlpatterns = [
         views_customer.customer_timeline_page,
         name="customer_timeline",
     ),
-    path("customers/<int:customer_id>/brief/", views_customer.brief_panel, name="brief"),
     path("customers/<int:customer_id>/log/", views_customer.interaction_log, name="log"),
     path("customers/<int:customer_id>/notes/", views_customer.note_add, name="note_add"),
     path("customers/<int:customer_id>/tasks/", views_customer.task_add, name="task_add"),

@@ -17,7 +17,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -245,10 +244,3 @@ def task_add(request: HttpRequest, customer_id: int) -> HttpResponse:
     except PatronError as exc:
         return _answer(request, customer, "task", form, status=_refused(form, exc))
     return _answer(request, customer, "task", None, status=200)
-
-
-@login_required
-def brief_panel(request: HttpRequest, customer_id: int) -> HttpResponse:
-    customer = _customer(request, customer_id)
-    context = brief_context(customer) | {"customer": customer, "now": timezone.now()}
-    return render(request, "interactions/brief.html", context)
