@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "patron.customers",
     "patron.interactions",
     "patron.commerce",
+    "patron.analytics",
     "patron.web",
 ]
 
