@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "patron.interactions",
     "patron.commerce",
     "patron.analytics",
+    "patron.segments",
     "patron.web",
 ]
 

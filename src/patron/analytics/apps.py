@@ -12,4 +12,3 @@ class AnalyticsConfig(AppConfig):
         from patron.core.relations import register_customer_relation
 
         register_customer_relation(m.Signal, "customer", unique_with=("kind",))
-        register_customer_relation(m.SegmentMembership, "customer", unique_with=("segment",))

@@ -91,27 +91,6 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.CreateModel(
-            name='Segment',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, unique=True, verbose_name='name')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('kind', models.CharField(choices=[('dynamic', 'Dynamic'), ('static', 'Static list')], default='dynamic', max_length=8, verbose_name='kind')),
-                ('rules', models.JSONField(blank=True, default=dict, verbose_name='rules')),
-                ('member_count', models.PositiveIntegerField(default=0, verbose_name='members')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('evaluated_at', models.DateTimeField(blank=True, null=True, verbose_name='evaluated')),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'verbose_name': 'segment',
-                'verbose_name_plural': 'segments',
-                'ordering': ['name'],
-            },
-        ),
-        migrations.CreateModel(
             name='ValueSettings',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -138,22 +117,6 @@ class Migration(migrations.Migration):
             ],
             options={
                 'verbose_name': 'value settings',
-            },
-        ),
-        migrations.CreateModel(
-            name='SegmentMembership',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('entered_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='entered')),
-                ('left_at', models.DateTimeField(blank=True, null=True, verbose_name='left')),
-                ('added_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='segment_memberships', to='customers.customer')),
-                ('segment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='analytics.segment')),
-            ],
-            options={
-                'ordering': ['-entered_at', '-id'],
-                'indexes': [models.Index(fields=['segment', 'customer'], name='segment_members')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('left_at__isnull', True)), fields=('segment', 'customer'), name='one_current_membership')],
             },
         ),
         migrations.CreateModel(
