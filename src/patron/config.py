@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
@@ -24,6 +25,23 @@ def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name, "")
     items = [item.strip() for item in raw.split(",") if item.strip()]
     return items or default
+
+
+def env_rates(name: str) -> dict[str, Decimal]:
+    """Exchange rates as "EUR=1.08,GBP=1.27"; a malformed entry stops the start with a
+    message naming it."""
+    rates: dict[str, Decimal] = {}
+    for item in env_list(name, []):
+        code, _, rate = item.partition("=")
+        code = code.strip().upper()
+        try:
+            value = Decimal(rate.strip())
+        except InvalidOperation:
+            value = Decimal(0)
+        if len(code) != 3 or not code.isalpha() or value <= 0:
+            raise ValueError(f"{name}: “{item}” is not CODE=RATE with a positive rate")
+        rates[code] = value
+    return rates
 
 
 def data_dir() -> Path:

@@ -254,3 +254,11 @@ PATRON_BASE_URL = os.environ.get("PATRON_BASE_URL", "http://127.0.0.1:8000").rst
 # The drip dialogue: a question the customer would rather not answer is not proposed again
 # for this many days.
 PATRON_QUESTION_SKIP_DAYS = int(os.environ.get("PATRON_QUESTION_SKIP_DAYS", "180"))
+
+# Customer value (issue "Differentiate"): money figures are in PATRON_CURRENCY; orders in
+# other currencies count through these rates ("EUR=1.08,GBP=1.27": 1 EUR = 1.08 of the
+# default currency). Orders in a currency without a rate add no money.
+PATRON_EXCHANGE_RATES = config.env_rates("PATRON_EXCHANGE_RATES")
+# When the nightly refresh of the figures, segments and signals runs (cron fields, in the
+# server's time zone): minute hour.
+PATRON_REFRESH_AT = os.environ.get("PATRON_REFRESH_AT", "30 2")

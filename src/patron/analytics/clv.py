@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import minimize
-from scipy.special import betaln, expit, gammaln, hyp2f1, logsumexp
+from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, logsumexp
 
 FloatArray = NDArray[np.float64]
 DateLike = dt.date | np.datetime64 | str
@@ -175,28 +175,113 @@ def summary_from_transactions(
 # --------------------------------------------------------------------------- fitting
 
 
+class FitError(RuntimeError):
+    """A maximum-likelihood fit that did not converge, or whose likelihood has no maximum
+    at finite parameters: the data do not identify the model (for BG/NBD, typically too
+    few customers with repeat purchases)."""
+
+
+# Log-parameters are searched in [-15, 15]. An optimum must lie within [-12, 12]
+# (parameters from 6e-6 to 1.6e5): beyond, the likelihood is climbing towards a limit
+# at infinity (for BG/NBD, a and b growing together: a dropout probability that does
+# not vary across customers), where the expectations are not computable anyway.
+_LOG_BOX = 15.0
+_LOG_EDGE = 12.0
+# Largest |gradient| of the mean log-likelihood in log-parameters accepted at an optimum.
+_GRADIENT_TOLERANCE = 1e-6
+
+Objective = Callable[[FloatArray], tuple[float, FloatArray]]
+
+
 def _compress(*columns: ArrayLike) -> tuple[list[FloatArray], FloatArray]:
     """Distinct rows of the columns and how often each occurs: the log-likelihood is a
     weighted sum over them, which is much shorter than one term per customer."""
-    stacked = np.column_stack([np.asarray(c, dtype=np.float64).reshape(-1) for c in columns])
-    distinct, counts = np.unique(stacked, axis=0, return_counts=True)
-    return [distinct[:, i] for i in range(distinct.shape[1])], counts.astype(np.float64)
+    cols = [np.asarray(c, dtype=np.float64).reshape(-1) for c in columns]
+    n = len(cols[0])
+    if n == 0:
+        return cols, np.zeros(0)
+    stacked = np.stack(cols)
+    cols = list(stacked[:, np.lexsort(stacked[::-1])])
+    new = np.zeros(n, dtype=bool)
+    new[0] = True
+    for c in cols:
+        new[1:] |= c[1:] != c[:-1]
+    starts = np.flatnonzero(new)
+    return [c[starts] for c in cols], np.diff(np.r_[starts, n]).astype(np.float64)
 
 
-def _maximise(neg_mean_ll: Any, start: FloatArray, what: str) -> tuple[FloatArray, float]:
-    """Minimise a mean negative log-likelihood over log-parameters: Nelder-Mead (robust
-    far from the optimum), then BFGS from there to polish."""
-    coarse = minimize(
-        neg_mean_ll,
-        start,
-        method="Nelder-Mead",
-        options={"xatol": 1e-6, "fatol": 1e-10, "maxiter": 20_000, "maxfev": 20_000},
+def _guarded(objective: Objective) -> Objective:
+    """The objective, with a huge value where it is not finite (far outside the box)."""
+
+    def f(z: FloatArray) -> tuple[float, FloatArray]:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            value, gradient = objective(z)
+        if not (np.isfinite(value) and np.all(np.isfinite(gradient))):
+            return 1e300, np.zeros_like(z)
+        return value, gradient
+
+    return f
+
+
+def _optimum(result: Any) -> bool:
+    """A finite point where the gradient vanishes."""
+    return bool(
+        np.all(np.isfinite(result.x))
+        and np.isfinite(result.fun)
+        and result.fun < 1e300
+        and np.max(np.abs(result.jac)) < _GRADIENT_TOLERANCE
     )
-    fine = minimize(neg_mean_ll, coarse.x, method="BFGS", options={"gtol": 1e-9})
-    best = fine if fine.fun <= coarse.fun else coarse
-    if not np.all(np.isfinite(best.x)) or not np.isfinite(best.fun):
-        raise RuntimeError(f"{what}: the maximum-likelihood fit did not converge")
-    return np.exp(best.x), float(best.fun)
+
+
+def _check_edge(result: Any, names: Sequence[str], what: str) -> None:
+    away = np.abs(np.asarray(result.x)) > _LOG_EDGE
+    if np.any(away):
+        values = ", ".join(
+            f"{name} → {value:.3g}"
+            for name, value, out in zip(names, np.exp(result.x), away, strict=True)
+            if out
+        )
+        raise FitError(
+            f"{what}: the likelihood has no maximum at finite parameters ({values}); "
+            "the data do not identify the model (too few customers with repeat purchases?)"
+        )
+
+
+def _maximise(
+    objective: Objective, start: FloatArray, names: Sequence[str], what: str
+) -> FloatArray:
+    """Minimise a mean negative log-likelihood over log-parameters, given with its
+    analytic gradient, and return the parameters. L-BFGS-B from `start`, which converges
+    in a few dozen steps; should it stall short of an optimum (a line search lost in
+    rounding noise), BFGS from where it stopped; as a last resort Nelder-Mead from `start`
+    (no gradient: robust far from the optimum), polished by BFGS. Raises FitError when
+    the fit runs off towards infinity or finds no optimum."""
+    f = _guarded(objective)
+    best = minimize(
+        f,
+        start,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(-_LOG_BOX, _LOG_BOX)] * len(start),
+        options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 1000},
+    )
+    _check_edge(best, names, what)
+    if not _optimum(best):
+        polished = minimize(f, best.x, jac=True, method="BFGS", options={"gtol": 1e-10})
+        best = polished if polished.fun <= best.fun else best
+    if not _optimum(best):
+        coarse = minimize(
+            lambda z: f(z)[0],
+            start,
+            method="Nelder-Mead",
+            options={"xatol": 1e-8, "fatol": 1e-12, "maxiter": 20_000, "maxfev": 20_000},
+        )
+        polished = minimize(f, coarse.x, jac=True, method="BFGS", options={"gtol": 1e-10})
+        best = polished if polished.fun <= best.fun else best
+    _check_edge(best, names, what)
+    if not _optimum(best):
+        raise FitError(f"{what}: the maximum-likelihood fit did not converge")
+    return np.exp(best.x)
 
 
 @dataclass(frozen=True)
@@ -233,6 +318,61 @@ def _bgnbd_ll(
     return common + logsumexp(np.stack([alive, dead]), axis=0)
 
 
+def _bgnbd_objective(
+    x: FloatArray, t_x: FloatArray, T: FloatArray, weight: FloatArray
+) -> Objective:
+    """The mean negative BG/NBD log-likelihood of customers (x, t_x, T) with these
+    weights, and its gradient, as a function of (log r, log alpha, log a, log b).
+
+    Eq. 6 rewritten as LL = A(x) + r·log(alpha) - (r+x)·log(alpha+T) + δ(x>0)·log(1 + e^d),
+    with A(x) = log Γ(r+x) - log Γ(r) + log B(a, b+x) - log B(a, b) depending on x
+    alone (summed once per distinct x) and d = log(a/(b+x-1)) +
+    (r+x)·log((alpha+T)/(alpha+t_x)) the log-odds of having dropped out. With
+    s = δ(x>0)·expit(d), the derivatives are
+        ∂/∂r     = ψ(r+x) - ψ(r) + log(alpha) - log(alpha+T) + s·log((alpha+T)/(alpha+t_x))
+        ∂/∂alpha = r/alpha - (r+x)/(alpha+T) + s·(r+x)·(1/(alpha+T) - 1/(alpha+t_x))
+        ∂/∂a     = ψ(a+b) - ψ(a+b+x) + s/a
+        ∂/∂b     = ψ(b+x) - ψ(b) + ψ(a+b) - ψ(a+b+x) - s/(b+x-1).
+    """
+    distinct_x, where = np.unique(x, return_inverse=True)
+    per_x = np.bincount(where.reshape(-1), weights=weight)
+    total = weight.sum()
+    repeat_weight = weight * (x > 0)
+    x_less_1 = np.maximum(x, 1) - 1  # x - 1 where it counts; 0 (unused) for x = 0
+    ux = distinct_x
+
+    def objective(log_params: FloatArray) -> tuple[float, FloatArray]:
+        r, alpha, a, b = np.exp(log_params)
+        log_alpha_T = np.log(alpha + T)
+        log_alpha_t = np.log(alpha + t_x)
+        rx = r + x
+        d = np.log(a) - np.log(b + x_less_1) + rx * (log_alpha_T - log_alpha_t)
+        ws = repeat_weight * expit(d)
+        ab_x = digamma(a + b) - digamma(a + b + ux)
+        ll = (
+            per_x @ (gammaln(r + ux) + gammaln(b + ux) - gammaln(a + b + ux))
+            + total * (gammaln(a + b) - gammaln(r) - gammaln(b) + r * np.log(alpha))
+            - weight @ (rx * log_alpha_T)
+            + repeat_weight @ np.logaddexp(0, d)
+        )
+        inv_T, inv_t = 1 / (alpha + T), 1 / (alpha + t_x)
+        grad = np.array(
+            [
+                per_x @ digamma(r + ux)
+                + total * (np.log(alpha) - digamma(r))
+                - weight @ log_alpha_T
+                + ws @ (log_alpha_T - log_alpha_t),
+                total * r / alpha - weight @ (rx * inv_T) + ws @ (rx * (inv_T - inv_t)),
+                per_x @ ab_x + ws.sum() / a,
+                per_x @ (digamma(b + ux) + ab_x) - total * digamma(b) - ws @ (1 / (b + x_less_1)),
+            ]
+        )
+        # chain rule to log-parameters; the mean, so that tolerances do not depend on n
+        return -ll / total, -grad * np.array([r, alpha, a, b]) / total
+
+    return objective
+
+
 def _check_rft(x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> tuple[FloatArray, ...]:
     xs, ts, Ts = (np.asarray(v, dtype=np.float64) for v in (x, t_x, T))
     if np.any(xs < 0) or np.any(ts < 0) or np.any(ts > Ts):
@@ -248,20 +388,23 @@ def bgnbd_log_likelihood(params: BGNBDParams, x: ArrayLike, t_x: ArrayLike, T: A
 
 def fit_bgnbd(x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> BGNBDParams:
     """Maximum-likelihood BG/NBD parameters (Fader, Hardie & Lee 2005) for
-    customers with `x` repeat purchases, recency `t_x` and age `T`."""
+    customers with `x` repeat purchases, recency `t_x` and age `T`. Raises FitError when
+    the likelihood has no interior maximum (for instance, nobody bought twice)."""
     xs, ts, Ts = _check_rft(x, t_x, T)
     if xs.size == 0:
         raise ValueError("no customers to fit")
-    (cx, ct, cT), weight = _compress(xs, ts, Ts)
-    total = weight.sum()
-
-    def neg_mean_ll(log_params: FloatArray) -> float:
-        r, alpha, a, b = np.exp(log_params)
-        value = -np.dot(weight, _bgnbd_ll(r, alpha, a, b, cx, ct, cT)) / total
-        return float(value) if np.isfinite(value) else 1e300
-
-    (r, alpha, a, b), mean = _maximise(neg_mean_ll, np.zeros(4), "BG/NBD")
-    return BGNBDParams(float(r), float(alpha), float(a), float(b), float(-mean * total))
+    if not np.any(xs > 0):
+        raise FitError("BG/NBD: nobody made a repeat purchase, nothing to fit the model on")
+    (cx, ct, cT), weight = _compress(xs.reshape(-1), ts.reshape(-1), Ts.reshape(-1))
+    # Start: r = 1 and alpha so that the mean rate r/alpha is repeat purchases per period
+    # of age (in the unit of T, whatever it is); a = b = 1, a uniform dropout probability.
+    rate = max(float(weight @ cx), 1.0) / max(float(weight @ cT), 1e-9)
+    start = np.array([0.0, -np.log(rate), 0.0, 0.0])
+    r, alpha, a, b = _maximise(
+        _bgnbd_objective(cx, ct, cT, weight), start, ("r", "alpha", "a", "b"), "BG/NBD"
+    )
+    ll = float(np.dot(weight, _bgnbd_ll(r, alpha, a, b, cx, ct, cT)))
+    return BGNBDParams(float(r), float(alpha), float(a), float(b), ll)
 
 
 def _log_odds_dead(params: BGNBDParams, x: FloatArray, t_x: FloatArray, T: FloatArray) -> Any:
@@ -341,10 +484,60 @@ def _gg_ll(p: float, q: float, v: float, x: FloatArray, m: FloatArray) -> FloatA
     )
 
 
+def _gg_objective(x: FloatArray, m: FloatArray) -> Objective:
+    """The mean negative Gamma-Gamma log-likelihood of customers with x repeat purchases
+    of mean value m, and its gradient in (log p, log q, log v). Of the log-likelihood
+
+        log Γ(px+q) - log Γ(px) - log Γ(q) + q log v + (px-1) log m + px log x
+        - (px+q) log(v+xm),
+
+    the Γ terms depend on x alone (summed once per distinct x) and the log m and log x
+    terms are linear in p (summed once): each step costs one log over the customers.
+        ∂/∂p = x·(ψ(px+q) - ψ(px) + log m + log x - log(v+xm))
+        ∂/∂q = ψ(px+q) - ψ(q) + log v - log(v+xm)
+        ∂/∂v = q/v - (px+q)/(v+xm)
+    """
+    distinct_x, where = np.unique(x, return_inverse=True)
+    per_x = np.bincount(where.reshape(-1)).astype(np.float64)
+    n = float(len(x))
+    log_m = np.log(m)
+    xm = x * m
+    linear_p = float(x @ (log_m + np.log(x)))
+    constant = float(log_m.sum())
+    ux = distinct_x
+
+    def objective(log_params: FloatArray) -> tuple[float, FloatArray]:
+        p, q, v = np.exp(log_params)
+        pux = p * ux
+        log_vxm = np.log(v + xm)
+        inv_vxm = 1 / (v + xm)
+        x_log, sum_log = float(x @ log_vxm), float(log_vxm.sum())
+        ll = (
+            per_x @ (gammaln(pux + q) - gammaln(pux))
+            + n * (q * np.log(v) - gammaln(q))
+            + p * linear_p
+            - constant
+            - p * x_log
+            - q * sum_log
+        )
+        psi = digamma(pux + q)
+        grad = np.array(
+            [
+                per_x @ (ux * (psi - digamma(pux))) + linear_p - x_log,
+                per_x @ psi + n * (np.log(v) - digamma(q)) - sum_log,
+                n * q / v - p * float(x @ inv_vxm) - q * float(inv_vxm.sum()),
+            ]
+        )
+        return -ll / n, -grad * np.array([p, q, v]) / n
+
+    return objective
+
+
 def fit_gamma_gamma(frequency: ArrayLike, monetary_value: ArrayLike) -> GammaGammaParams:
     """Maximum-likelihood Gamma-Gamma parameters from each customer's number of repeat
     purchases and their mean value. Only customers with frequency > 0 and a positive,
-    finite mean take part (a mean spend of 0 has no density under the model)."""
+    finite mean take part (a mean spend of 0 has no density under the model). Raises
+    FitError when the likelihood has no interior maximum."""
     xs = np.asarray(frequency, dtype=np.float64)
     ms = np.asarray(monetary_value, dtype=np.float64)
     if xs.shape != ms.shape:
@@ -353,17 +546,13 @@ def fit_gamma_gamma(frequency: ArrayLike, monetary_value: ArrayLike) -> GammaGam
         use = (xs > 0) & np.isfinite(ms) & (ms > 0)
     if not np.any(use):
         raise ValueError("no customer with repeat purchases and a positive mean value")
-    (cx, cm), weight = _compress(xs[use], ms[use])
-    total = weight.sum()
-
-    def neg_mean_ll(log_params: FloatArray) -> float:
-        p, q, v = np.exp(log_params)
-        value = -np.dot(weight, _gg_ll(p, q, v, cx, cm)) / total
-        return float(value) if np.isfinite(value) else 1e300
-
-    start = np.array([0.0, 0.0, np.log(np.mean(ms[use]))])
-    (p, q, v), mean = _maximise(neg_mean_ll, start, "Gamma-Gamma")
-    return GammaGammaParams(float(p), float(q), float(v), float(-mean * total))
+    x, m = xs[use], ms[use]
+    # Start: p = 1, q = 2 and v = the mean of m, for which the population mean p·v/(q-1)
+    # is the customers' mean spend.
+    start = np.array([0.0, np.log(2.0), np.log(np.mean(m))])
+    p, q, v = _maximise(_gg_objective(x, m), start, ("p", "q", "v"), "Gamma-Gamma")
+    ll = float(np.sum(_gg_ll(p, q, v, x, m)))
+    return GammaGammaParams(float(p), float(q), float(v), ll)
 
 
 def expected_average_value(

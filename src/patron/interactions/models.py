@@ -326,6 +326,7 @@ class Notification(models.Model):
     class Kind(models.TextChoices):
         MENTION = "mention", _("Mention")
         TASK_ASSIGNED = "task_assigned", _("Task assigned")
+        SIGNALS = "signals", _("New signals")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -1,0 +1,366 @@
+"""Signals: rules over the refreshed figures that tell the customer's owner to act, each
+raised once per episode with a task that carries the reason and a due date.
+
+An episode of a kind stays open while its condition holds; the first refresh in which it
+no longer holds clears it, and the same kind is not raised again for the customer within
+the cool-down. Detection and clearing are single statements over the metrics table;
+only the new signals of a run (few, after the first) are turned into tasks row by row,
+so that each task is worded in its assignee's language.
+
+Later apps add kinds (complaints, detractors) through `register_signal_rule`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from patron.analytics import sql
+from patron.analytics.models import CustomerMetrics, RefreshRun, RfmSegment, Signal, ValueSettings
+from patron.core import bulk
+from patron.core.formatting import format_date, format_money, format_percent
+from patron.interactions.models import Notification, Task
+
+MONTH = dt.timedelta(days=30.44)
+
+
+@dataclass(frozen=True)
+class SignalRule:
+    kind: str
+    # SQL over the metrics row `m` (and the customer `cu`): the condition holds.
+    holds: str
+    # Extra SQL for raising it (a change such as "moved into"), on top of `holds`.
+    raises: str = "1 = 1"
+    # Figures kept with the signal: name -> SQL expression.
+    details: dict[str, str] = field(default_factory=dict)
+    due_days: int = 7
+    priority: int = Task.Priority.NORMAL
+
+
+RuleFactory = Callable[[ValueSettings, dict[str, Any], "Context"], SignalRule]
+_FACTORIES: list[RuleFactory] = []
+
+
+def register_signal_rule(factory: RuleFactory) -> None:
+    """Add a kind of signal: `factory(settings, run stats, context)` returns its rule."""
+    _FACTORIES.append(factory)
+
+
+@dataclass(frozen=True)
+class Context:
+    as_of: dt.datetime
+    params: list[Any] = field(default_factory=list)
+
+    def value(self, value: Any) -> str:
+        """A literal for the rule's SQL, passed as a parameter."""
+        self.params.append(value)
+        return "%s"
+
+
+def _valuable(threshold: float | None) -> str:
+    """Valuable: most valuable now, or A class, or spending at the A-class level in the
+    12 months before or in a usual year."""
+    if threshold is None:
+        return "(m.value_tier = 'most_valuable' OR m.abc_class = 'A')"
+    return (
+        "(m.value_tier = 'most_valuable' OR m.abc_class = 'A'"
+        f" OR m.revenue_prev_12m >= {threshold!r} OR m.usual_revenue >= {threshold!r})"
+    )
+
+
+def _a_threshold(stats: dict[str, Any]) -> float | None:
+    low = stats.get("abc", {}).get("A", {}).get("lowest_revenue_12m")
+    return float(low) if low is not None else None
+
+
+@register_signal_rule
+def _buying_less(vs: ValueSettings, stats: dict[str, Any], _c: Context) -> SignalRule:
+    return SignalRule(
+        Signal.Kind.BUYING_LESS,
+        holds=f"{_valuable(_a_threshold(stats))} AND m.trend IS NOT NULL"
+        f" AND m.trend < {float(vs.trend_below)!r}",
+        details={
+            "revenue_12m": "m.revenue_12m",
+            "usual_revenue": "m.usual_revenue",
+            "trend": "m.trend",
+            "threshold": repr(float(vs.trend_below)),
+        },
+        due_days=7,
+        priority=Task.Priority.HIGH,
+    )
+
+
+@register_signal_rule
+def _win_back(vs: ValueSettings, stats: dict[str, Any], c: Context) -> SignalRule:
+    since = c.as_of - vs.win_back_months * MONTH
+    threshold = _a_threshold(stats)
+    if threshold is None:
+        valuable = "(m.abc_class = 'A')"
+    else:
+        valuable = f"(m.revenue_prev_12m >= {threshold!r} OR m.usual_revenue >= {threshold!r})"
+    return SignalRule(
+        Signal.Kind.WIN_BACK,
+        holds=f"m.orders_12m = 0 AND m.last_order_at >= {c.value(sql.timestamp(since))}"
+        f" AND {valuable}",
+        details={
+            "last_order_at": "m.last_order_at",
+            "revenue_prev_12m": "m.revenue_prev_12m",
+            "months": str(int(vs.win_back_months)),
+        },
+        due_days=14,
+        priority=Task.Priority.HIGH,
+    )
+
+
+@register_signal_rule
+def _silent(vs: ValueSettings, _stats: dict[str, Any], _c: Context) -> SignalRule:
+    days = int(vs.silence_days)
+    return SignalRule(
+        Signal.Kind.SILENT,
+        holds="m.value_tier = 'most_valuable'"
+        f" AND (m.days_since_interaction IS NULL OR m.days_since_interaction > {days})",
+        details={"days_since_interaction": "m.days_since_interaction", "days": str(days)},
+        due_days=7,
+    )
+
+
+def _moved_into(kind: str, segment: str, due_days: int, priority: int) -> RuleFactory:
+    def factory(_vs: ValueSettings, _stats: dict[str, Any], _c: Context) -> SignalRule:
+        return SignalRule(
+            kind,
+            holds=f"m.rfm_segment = '{segment}'",
+            # Only a move seen between two refreshes: the first refresh has no "before".
+            raises=f"m.previous_rfm_segment <> '' AND m.previous_rfm_segment <> '{segment}'",
+            details={"from": "m.previous_rfm_segment", "r": "m.r_score", "f": "m.f_score"},
+            due_days=due_days,
+            priority=priority,
+        )
+
+    return factory
+
+
+register_signal_rule(_moved_into(Signal.Kind.AT_RISK, RfmSegment.AT_RISK, 3, Task.Priority.HIGH))
+register_signal_rule(
+    _moved_into(Signal.Kind.CANT_LOSE, RfmSegment.CANT_LOSE, 2, Task.Priority.URGENT)
+)
+
+
+def _json_object(details: dict[str, str]) -> str:
+    pairs = ", ".join(f"'{name}', {expression}" for name, expression in details.items())
+    if sql.is_postgres():
+        return f"jsonb_build_object({pairs})"
+    return f"json_object({pairs})"
+
+
+def run_signals(run: RefreshRun, value_settings: ValueSettings, now: dt.datetime) -> dict:
+    """Clear the episodes that ended, raise the new ones, give each new one a task."""
+    metrics = CustomerMetrics._meta.db_table
+    signals = Signal._meta.db_table
+    cooldown = now - dt.timedelta(days=value_settings.signal_cooldown_days)
+    counts: dict[str, dict[str, int]] = {}
+    rules = []
+    for factory in _FACTORIES:
+        context = Context(as_of=run.as_of)
+        rules.append((factory(value_settings, run.stats, context), context.params))
+    with connection.cursor() as cursor:
+        for rule, params in rules:
+            cursor.execute(
+                f"""UPDATE {signals} SET cleared_at = %s
+                    WHERE kind = %s AND cleared_at IS NULL AND customer_id NOT IN (
+                        SELECT m.customer_id FROM {metrics} m WHERE {rule.holds})""",  # noqa: S608
+                [sql.timestamp(now), rule.kind, *params],
+            )
+            cleared = cursor.rowcount
+            cursor.execute(
+                f"""INSERT INTO {signals} (customer_id, kind, raised_at, details, run_id)
+                    SELECT m.customer_id, %s, %s, {_json_object(rule.details)}, %s
+                    FROM {metrics} m
+                    WHERE {rule.holds} AND {rule.raises}
+                      AND NOT EXISTS (
+                        SELECT 1 FROM {signals} s WHERE s.customer_id = m.customer_id
+                        AND s.kind = %s AND (s.cleared_at IS NULL OR s.raised_at >= %s))
+                """,  # noqa: S608
+                [
+                    rule.kind,
+                    sql.timestamp(now),
+                    run.pk,
+                    *params,
+                    rule.kind,
+                    sql.timestamp(cooldown),
+                ],
+            )
+            counts[rule.kind] = {"raised": cursor.rowcount, "cleared": cleared}
+    tasks = _tasks_for_new_signals(run, {rule.kind: rule for rule, _ in rules}, now)
+    return {"kinds": counts, "tasks": tasks}
+
+
+def _tasks_for_new_signals(run: RefreshRun, rules: dict[str, SignalRule], now: dt.datetime) -> int:
+    new = list(
+        Signal.objects.filter(run=run, task__isnull=True)
+        .order_by("id")
+        .values_list(
+            "id",
+            "kind",
+            "details",
+            "customer_id",
+            "customer__owner_id",
+            "customer__owner__language",
+        )
+    )
+    if not new:
+        return 0
+    rows, per_assignee = [], {}
+    ids = bulk.reserve_ids(Task, len(new))
+    for task_id, (signal_id, kind, details, customer_id, owner_id, language) in zip(
+        ids, new, strict=True
+    ):
+        rule = rules.get(kind)
+        due = now + dt.timedelta(days=rule.due_days if rule else 7)
+        with translation.override(language or None):
+            title = task_title(kind)
+            description = explain(kind, _loaded(details))
+        rows.append(
+            (
+                task_id,
+                title[:200],
+                description,
+                customer_id,
+                due,
+                owner_id,
+                rule.priority if rule else Task.Priority.NORMAL,
+                Task.Status.OPEN,
+                Task.Source.SIGNAL,
+                f"signal:{signal_id}",
+                due,
+                1,
+                now,
+                now,
+            )
+        )
+        if owner_id is not None:
+            per_assignee[owner_id] = (per_assignee.get(owner_id, (0, language))[0] + 1, language)
+    bulk.insert_rows(
+        Task,
+        [
+            "id",
+            "title",
+            "description",
+            "customer",
+            "due_at",
+            "assignee",
+            "priority",
+            "status",
+            "source",
+            "source_key",
+            "remind_at",
+            "version",
+            "created_at",
+            "updated_at",
+        ],
+        rows,
+    )
+    bulk.update_rows(
+        Signal,
+        ["task"],
+        [(signal_id, task_id) for task_id, (signal_id, *_r) in zip(ids, new, strict=True)],
+    )
+    notices = []
+    for owner_id, (count, language) in per_assignee.items():
+        with translation.override(language or None):
+            text = ngettext(
+                "%(count)d new signal on your customers",
+                "%(count)d new signals on your customers",
+                count,
+            ) % {"count": count}
+        notices.append(
+            Notification(
+                recipient_id=owner_id, kind=Notification.Kind.SIGNALS, text=text, url="/my-day/"
+            )
+        )
+    Notification.objects.bulk_create(notices, batch_size=1000)
+    return len(rows)
+
+
+def _loaded(details: Any) -> dict[str, Any]:
+    if isinstance(details, str):
+        return json.loads(details)
+    return dict(details or {})
+
+
+def task_title(kind: str) -> str:
+    titles = {
+        Signal.Kind.BUYING_LESS: _("Find out why this valuable customer buys less"),
+        Signal.Kind.WIN_BACK: _("Win back this valuable customer"),
+        Signal.Kind.SILENT: _("Get in touch: a most valuable customer we have not spoken to"),
+        Signal.Kind.AT_RISK: _("Reach out: this customer moved into At risk"),
+        Signal.Kind.CANT_LOSE: _("Act now: a customer we can't lose is slipping away"),
+    }
+    return str(titles.get(kind, _("Follow up on a signal")))
+
+
+def explain(kind: str, details: dict[str, Any]) -> str:
+    """Why the signal was raised, in the active language, from the figures it kept."""
+    d = details
+    if kind == Signal.Kind.BUYING_LESS:
+        return _(
+            "Bought %(revenue)s in the last 12 months against %(usual)s in a usual year "
+            "(%(ratio)s of usual; the signal fires below %(threshold)s)."
+        ) % {
+            "revenue": _money(d.get("revenue_12m")),
+            "usual": _money(d.get("usual_revenue")),
+            "ratio": _percent(d.get("trend")),
+            "threshold": _percent(d.get("threshold")),
+        }
+    if kind == Signal.Kind.WIN_BACK:
+        return _(
+            "No order in the last 12 months; the last was on %(date)s. They bought "
+            "%(revenue)s in the 12 months before, as much as an A-class customer."
+        ) % {
+            "date": _date(d.get("last_order_at")),
+            "revenue": _money(d.get("revenue_prev_12m")),
+        }
+    if kind == Signal.Kind.SILENT:
+        if d.get("days_since_interaction") is None:
+            return _("A most valuable customer with no interaction on record.")
+        return _(
+            "A most valuable customer with no interaction for %(days)s days "
+            "(the signal fires after %(limit)s)."
+        ) % {"days": d.get("days_since_interaction"), "limit": d.get("days")}
+    if kind in (Signal.Kind.AT_RISK, Signal.Kind.CANT_LOSE):
+        before = RfmSegment(d["from"]).label if d.get("from") in RfmSegment.values else "—"
+        return _(
+            "Moved from %(before)s into %(after)s: recency score %(r)s, frequency score %(f)s."
+        ) % {
+            "before": before,
+            "after": RfmSegment.AT_RISK.label
+            if kind == Signal.Kind.AT_RISK
+            else RfmSegment.CANT_LOSE.label,
+            "r": d.get("r"),
+            "f": d.get("f"),
+        }
+    return ""
+
+
+def _percent(value: Any) -> str:
+    return "—" if value is None else format_percent(round(float(value), 2))
+
+
+def _money(value: Any) -> str:
+    return "—" if value is None else format_money(round(float(value), 2))
+
+
+def _date(value: Any) -> str:
+    if not value:
+        return "—"
+    try:
+        return format_date(dt.date.fromisoformat(str(value)[:10]))
+    except ValueError:
+        return str(value)
