@@ -209,3 +209,57 @@ def test_predicted_value(bgnbd, gg, sample):
     np.testing.assert_allclose(barely, plain, rtol=1e-6)
     partial = clv.predicted_value(bgnbd, gg, *args, 10.5, discount_rate=0.01)
     assert (partial < discounted).all()
+
+
+# ------------------------------------------------------------------------- the fitting
+
+
+def numeric_gradient(f, z, h=1e-6):
+    return np.array([(f(z + h * e)[0] - f(z - h * e)[0]) / (2 * h) for e in np.eye(len(z))])
+
+
+def test_the_analytic_gradients_match_finite_differences(sample):
+    (cx, ct, cT), weight = clv._compress(sample.x, sample.t_x, sample.T)
+    bg = clv._bgnbd_objective(cx, ct, cT, weight)
+    repeat = sample.x > 0
+    gg = clv._gg_objective(sample.x[repeat].astype(float), sample.monetary[repeat])
+    for objective, points in (
+        (bg, [np.zeros(4), np.log([0.243, 4.414, 0.793, 2.426]), np.array([1.0, -2, 0.5, 3])]),
+        (gg, [np.zeros(3), np.log([6.25, 3.74, 15.44]), np.array([-1.0, 2, 4])]),
+    ):
+        for z in points:
+            _value, gradient = objective(z)
+            np.testing.assert_allclose(gradient, numeric_gradient(objective, z), atol=1e-6)
+    # the objective is the mean of the per-customer log-likelihoods, negated
+    r, alpha, a, b = 0.3, 5.0, 0.8, 2.0
+    direct = clv._bgnbd_ll(r, alpha, a, b, sample.x.astype(float), sample.t_x, sample.T).mean()
+    assert bg(np.log([r, alpha, a, b]))[0] == pytest.approx(-direct, rel=1e-12)
+
+
+def test_compression_keeps_every_distinct_row_and_its_count():
+    x = np.array([2, 0, 2, 1, 0, 2])
+    t = np.array([3.0, 0, 3, 1, 0, 2])
+    (cx, ct), counts = clv._compress(x, t)
+    assert list(zip(cx, ct, counts, strict=True)) == [(0, 0, 2), (1, 1, 1), (2, 2, 1), (2, 3, 2)]
+
+
+def test_the_fit_does_not_depend_on_the_time_unit(sample, bgnbd):
+    # weeks to days: alpha, a scale of time, is multiplied by 7; r, a and b stay
+    days = clv.fit_bgnbd(sample.x, sample.t_x * 7, sample.T * 7)
+    assert (days.r, days.a, days.b) == pytest.approx((bgnbd.r, bgnbd.a, bgnbd.b), rel=1e-5)
+    assert days.alpha == pytest.approx(7 * bgnbd.alpha, rel=1e-5)
+    # the likelihood holds x densities of purchase times (λ^x): each is 7 times smaller
+    assert days.log_likelihood == pytest.approx(
+        bgnbd.log_likelihood - np.log(7) * sample.x.sum(), abs=1e-3
+    )
+
+
+def test_fits_without_a_maximum_raise_a_fit_error():
+    # nobody bought twice: nothing identifies the purchase process
+    with pytest.raises(clv.FitError, match="nobody made a repeat purchase"):
+        clv.fit_bgnbd([0, 0, 0], [0.0, 0.0, 0.0], [10.0, 20.0, 30.0])
+    # every purchase of the same value: the spend has no spread, p runs off to infinity
+    with pytest.raises(clv.FitError, match="no maximum at finite parameters"):
+        clv.fit_gamma_gamma([1, 2, 3, 4] * 10, [20.0] * 40)
+    # a FitError is a RuntimeError, as before
+    assert issubclass(clv.FitError, RuntimeError)
