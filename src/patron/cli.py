@@ -15,6 +15,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "token": ("token", "API tokens: token create EMAIL (prints the token alone)"),
     "demo": ("demo", "load realistic multilingual demo data: demo [--customers N]"),
     "import": ("importdata", "import customers|orders|interactions FILE.csv [--dry-run]"),
+    "refresh": ("refresh", "refresh customer metrics, tiers, CLV, segments and signals"),
     "export": ("exportdata", "export customers OUT.csv [--vcard] [filters]"),
     "check": ("check", "check the configuration (add --deploy for production)"),
     "compilemessages": ("compilecatalogs", "compile the message catalogues"),

@@ -46,6 +46,14 @@ class RelationshipStage(models.TextChoices):
     TRUST = "trust", _("Trust")
 
 
+def default_declined_outcomes() -> list[str]:
+    return ["Declined", "Proposal declined", "Not interested"]
+
+
+def default_trust_tags() -> list[str]:
+    return ["advocate", "referral", "reference"]
+
+
 class ValueSettings(models.Model):
     """The business's own definitions of value, edited by admins: one row (pk 1)."""
 
@@ -98,7 +106,7 @@ class ValueSettings(models.Model):
     )
     declined_outcomes = models.JSONField(
         _("interaction outcomes that mean a declined proposal"),
-        default=list,
+        default=default_declined_outcomes,
         blank=True,
         help_text=_("Compared without regard to case."),
     )
@@ -117,7 +125,7 @@ class ValueSettings(models.Model):
     )
     trust_tags = models.JSONField(
         _("trust: tags that mark referrals or advocacy"),
-        default=list,
+        default=default_trust_tags,
         blank=True,
     )
     # Signals

@@ -12,10 +12,10 @@ The rules (docs/user-guide.md, "Customer value", says the same to users):
   revenue in 12 months is C.
 - **Below zero**: buyers who cost more than they bring (margin of 12 months after the
   cost to serve below zero), stopped buying (nothing in 12 months), are shrinking (still
-  buying, but below the set share of the 12 months before) or repeatedly declined proposals; of those, the
-  worst by net value (margin, or revenue where cost is unknown, less the cost to serve),
-  at most the set share of all buyers. A most-valuable customer is below zero only with a
-  negative net value.
+  buying, but below the set share of the 12 months before) or repeatedly declined
+  proposals; of those, the worst by net value (margin, or revenue where cost is
+  unknown, less the cost to serve), at most the set share of all buyers. A most-valuable
+  customer is below zero only with a negative net value.
 - **RFM**: recency (days since the last order, fewer is better), frequency (orders) and
   monetary value (revenue), all time. Each score is 1 + floor(5 x percent rank), so equal
   values get equal scores and 5 is the best fifth. The named segment follows R and F.
