@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("importdata", "import customers|orders|interactions FILE.csv [--dry-run]"),
     "refresh": ("refresh", "refresh customer metrics, tiers, CLV, segments and signals"),
     "export": ("exportdata", "export customers OUT.csv [--vcard] [filters]"),
+    "clv": ("clv", "fit the CLV models: clv fit [--calibration-end D] [--holdout-end D] [--json]"),
     "check": ("check", "check the configuration (add --deploy for production)"),
     "compilemessages": ("compilecatalogs", "compile the message catalogues"),
     "collectstatic": ("collectstatic", "gather static files into the data directory"),
