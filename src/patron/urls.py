@@ -11,6 +11,7 @@ urlpatterns = [
     path("manage/questions/", include("patron.interactions.urls_admin")),
     path("", include("patron.interactions.urls")),
     path("", include("patron.commerce.urls")),
+    path("", include("patron.analytics.urls")),
     path("audit/", include("patron.core.urls")),
     path("api/v1/", api.urls),
     path("healthz", web_views.healthz, name="healthz"),

@@ -162,6 +162,10 @@ class ValueConcentration:
     currency: str
 
     @property
+    def without_purchases(self) -> int:
+        return self.customers - self.buying_customers
+
+    @property
     def top_10_share(self) -> float | None:
         return self.headlines[0].revenue_share if self.headlines else None
 
@@ -575,6 +579,11 @@ class AtRisk:
     sort: str
     reason: str  # "" for every reason
     currency: str = field(default_factory=lambda: settings.PATRON_DEFAULT_CURRENCY)
+
+    @property
+    def all_customers(self) -> int:
+        """On the list for any reason (`customers` counts only the reason chosen)."""
+        return sum(row.customers for row in self.reasons)
 
 
 def _at_risk_rows(viewer: User, *, sort: str, reason: str) -> models.QuerySet:

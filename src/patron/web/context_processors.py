@@ -24,6 +24,7 @@ SECTIONS = [
     ("service", _("Service"), "service:queue", "life-preserver"),
     ("feedback", _("Feedback"), "feedback:surveys", "chat-heart"),
     ("campaigns", _("Campaigns"), "campaigns:list", "megaphone"),
+    ("value", _("Value"), "analytics:value", "bar-chart-line"),
     ("analytics", _("Analytics"), "analytics:overview", "graph-up"),
 ]
 
