@@ -6,6 +6,8 @@ from ninja import NinjaAPI
 
 from patron import __version__
 from patron.accounts.api import router as accounts_router
+from patron.analytics import api as analytics_api
+from patron.analytics.api_dashboards import router as dashboards_router
 from patron.commerce import api as commerce_api
 from patron.commerce.api_import import router as orders_import_router
 from patron.core.api import router as core_router
@@ -41,6 +43,7 @@ api.add_router("/customers", api_timeline.customer_timeline)
 api.add_router("/customers", api_timeline.brief)
 api.add_router("/customers", api_notes.customer_notes)
 api.add_router("/customers", api_questions.answers)
+api.add_router("/customers", analytics_api.customer_metrics)
 # Each resource: its literal paths (/tasks/counts, /notifications/read, the imports)
 # come before, or in the same router as, its /{id}.
 api.add_router("/interactions", interactions_import_router)
@@ -53,4 +56,6 @@ api.add_router("/timeline", api_timeline.team_timeline)
 api.add_router("/questions", api_questions.router)
 api.add_router("/orders", commerce_api.orders)
 api.add_router("/products", commerce_api.products)
+api.add_router("/dashboards", dashboards_router)
+api.add_router("/", analytics_api.value)
 api.add_router("/", core_router)

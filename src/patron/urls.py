@@ -6,6 +6,7 @@ from patron.web import views as web_views
 urlpatterns = [
     path("", include("patron.web.urls")),
     path("", include("patron.accounts.urls")),
+    path("", include("patron.analytics.urls_customer")),
     path("customers/", include("patron.customers.urls")),
     path("manage/custom-fields/", include("patron.customers.urls_admin")),
     path("manage/questions/", include("patron.interactions.urls_admin")),

@@ -336,8 +336,14 @@ def _stage(m: CustomerMetrics, vs: ValueSettings) -> Figure:
 def _clv(m: CustomerMetrics, stats: dict[str, Any]) -> list[Figure]:
     clv = stats.get("clv", {})
     if m.p_alive is None:
-        why = clv.get("skipped") or _("No order yet: nothing to predict.")
-        return [Figure("clv_12m", _("Predicted value, 12 months"), None, "—", str(why))]
+        why = str(clv.get("skipped") or _("No order yet: nothing to predict."))
+        if m.orders_total and not clv.get("skipped"):
+            why = _("Not scored in the last refresh.")
+        return [
+            Figure("p_alive", _("Probability still active"), None, "—", why),
+            Figure("expected_purchases_12m", _("Expected purchases, 12 months"), None, "—", why),
+            Figure("clv_12m", _("Predicted value, 12 months"), None, "—", why),
+        ]
     bg = clv.get("bgnbd", {})
     x = max(m.order_days - 1, 0)
     model = _("BG/NBD fitted on %(n)s buyers (r %(r)s, α %(alpha)s, a %(a)s, b %(b)s).") % {
