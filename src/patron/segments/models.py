@@ -20,7 +20,7 @@ class Segment(models.Model):
     name = models.CharField(_("name"), max_length=120, unique=True)
     description = models.TextField(_("description"), blank=True)
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.DYNAMIC)
-    # {"all": [...]} / {"any": [...]} of {"field", "op", "value"} (see rules.py).
+    # {"match": "all" | "any", "conditions": [{"field", "op", "value"} | group]}: rules.py.
     rules = models.JSONField(_("rules"), default=dict, blank=True)
     member_count = models.PositiveIntegerField(_("members"), default=0)
     created_by = models.ForeignKey(
@@ -58,6 +58,13 @@ class SegmentMembership(models.Model):
         ordering = ["-entered_at", "-id"]
         indexes = [
             models.Index(fields=["segment", "customer"], name="segment_members"),
+            # The history of a segment, newest first: who entered, who left.
+            models.Index(fields=["segment", "-entered_at", "-id"], name="segment_entered"),
+            models.Index(
+                fields=["segment", "-left_at", "-id"],
+                name="segment_left",
+                condition=models.Q(left_at__isnull=False),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
