@@ -439,12 +439,10 @@ def _days(raw: Any, path: str, *, minimum: int) -> int:
 
 
 def _day(raw: Any, path: str) -> str:
-    day = parse_date(raw) if isinstance(raw, str) and len(raw.strip()) == 10 else None
-    if day is None and isinstance(raw, str):
-        try:
-            day = parse_date(raw.strip())
-        except ValueError:
-            day = None
+    try:
+        day = parse_date(raw.strip()) if isinstance(raw, str) else None
+    except ValueError:  # well formed, but no such day (2024-13-01)
+        day = None
     if day is None or not 1900 <= day.year <= 2999:
         raise _Bad(path, _("Give a date as YYYY-MM-DD, between the years 1900 and 2999."))
     return day.isoformat()
