@@ -1,7 +1,11 @@
 """Exports of a customer list: CSV in the import's own columns (so an export imports
 again unchanged) and vCard for people. Both stream: chunks of customers with their
 contact points, identifiers, tags and organizations fetched per chunk (a few queries per
-thousand customers), so a list of any length exports in flat memory."""
+thousand customers), so a list of any length exports in flat memory.
+
+With metrics, the CSV has the customer's figures of the last refresh after the import
+columns (`METRIC_COLUMNS`, read from `CustomerMetrics` in the same query as the customer;
+empty cells for a customer without figures). The import ignores them, with a warning."""
 
 from __future__ import annotations
 
@@ -24,11 +28,27 @@ from patron.customers.models import (
 
 CHUNK = 1000
 EXPORT_COLUMNS = COLUMNS
+# Fields of analytics.CustomerMetrics, in this order, after the import columns.
+METRIC_COLUMNS = (
+    "revenue_12m",
+    "orders_12m",
+    "recency_days",
+    "frequency",
+    "value_tier",
+    "abc_class",
+    "rfm_score",
+    "rfm_segment",
+    "relationship_stage",
+    "p_alive",
+    "expected_purchases_12m",
+    "clv_12m",
+)
 
 
-def _chunks(customers: QuerySet[Customer]) -> Iterator[list[Customer]]:
+def _chunks(customers: QuerySet[Customer], *, metrics: bool = False) -> Iterator[list[Customer]]:
+    related = ("owner", "team", "metrics") if metrics else ("owner", "team")
     chunk: list[Customer] = []
-    for customer in customers.select_related("owner", "team").iterator(chunk_size=CHUNK):
+    for customer in customers.select_related(*related).iterator(chunk_size=CHUNK):
         chunk.append(customer)
         if len(chunk) >= CHUNK:
             yield chunk
@@ -115,6 +135,22 @@ def _csv_row(customer: Customer, d: dict[str, Any], custom_keys: list[str]) -> l
     return row
 
 
+def _metric_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return format(value, ".6g")  # probabilities and rates: six significant digits
+    return value
+
+
+def _metric_cells(customer: Customer) -> list[Any]:
+    # Joined by select_related: no query, and None (not an error) without a row.
+    metrics = getattr(customer, "metrics", None)
+    if metrics is None:
+        return [""] * len(METRIC_COLUMNS)
+    return [_metric_cell(getattr(metrics, column)) for column in METRIC_COLUMNS]
+
+
 def _spreadsheet_safe(value: Any) -> Any:
     """A cell starting with = + - @ would run as a formula in a spreadsheet (CSV injection);
     a leading apostrophe keeps it text. Phone numbers (+374…) stay as they are."""
@@ -126,16 +162,21 @@ def _spreadsheet_safe(value: Any) -> Any:
     return "'" + value if risky else value
 
 
-def customers_csv(customers: QuerySet[Customer], *, system: str = "import") -> Iterator[str]:
-    """The CSV text of `customers`, in pieces (for a streaming response or a file)."""
+def customers_csv(
+    customers: QuerySet[Customer], *, system: str = "import", with_metrics: bool = False
+) -> Iterator[str]:
+    """The CSV text of `customers`, in pieces (for a streaming response or a file).
+    `with_metrics`: the figures of `METRIC_COLUMNS` after the import columns."""
     custom_keys = list(CustomField.objects.values_list("key", flat=True))
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([*EXPORT_COLUMNS, *custom_keys])
-    for chunk in _chunks(customers):
+    writer.writerow([*EXPORT_COLUMNS, *custom_keys, *(METRIC_COLUMNS if with_metrics else ())])
+    for chunk in _chunks(customers, metrics=with_metrics):
         details = _details(chunk, system)
         for customer in chunk:
             row = _csv_row(customer, details[customer.pk], custom_keys)
+            if with_metrics:
+                row += _metric_cells(customer)
             writer.writerow([_spreadsheet_safe(v) for v in row])
         yield buffer.getvalue()
         buffer.seek(0)

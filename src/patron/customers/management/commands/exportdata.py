@@ -14,13 +14,22 @@ from patron.customers.models import Customer
 
 
 class Command(BaseCommand):
-    help = "Export customers: export customers OUT.csv [--vcard] [--as EMAIL] [filters]"
+    help = (
+        "Export customers: export customers OUT.csv [--vcard | --with-metrics] [--as EMAIL]"
+        " [filters]"
+    )
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("kind", choices=("customers",))
         parser.add_argument("out", help="file to write (- for standard output)")
         parser.add_argument("--vcard", action="store_true", help="vCard of the people, not CSV")
+        parser.add_argument(
+            "--with-metrics",
+            action="store_true",
+            help="CSV: add each customer's figures (12-month revenue and orders, recency,"
+            " frequency, value tier, ABC, RFM, relationship stage, CLV) after the import columns",
+        )
         parser.add_argument("--as", dest="as_user", default="", help="export what EMAIL sees")
         parser.add_argument("--q", default="", help="search, as in the list")
         parser.add_argument(
@@ -35,6 +44,8 @@ class Command(BaseCommand):
         parser.add_argument("--system", default="import", help="whose external_id to write")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["vcard"] and options["with_metrics"]:
+            raise CommandError("--with-metrics is for CSV: a vCard has no place for figures")
         if options["as_user"]:
             viewer = User.objects.filter(email__iexact=options["as_user"], is_active=True).first()
             if viewer is None:
@@ -55,7 +66,9 @@ class Command(BaseCommand):
         pieces = (
             people_vcards(customers)
             if options["vcard"]
-            else customers_csv(customers, system=options["system"])
+            else customers_csv(
+                customers, system=options["system"], with_metrics=options["with_metrics"]
+            )
         )
         if options["out"] == "-":
             write_all(pieces, sys.stdout)
