@@ -282,3 +282,19 @@ def test_a_run_records_each_step_and_one_runs_at_a_time():
     RefreshRun.objects.create(as_of=AS_OF)  # someone else's, running
     with pytest.raises(Conflict):
         run()
+
+
+@pytest.mark.django_db
+def test_repeatedly_declined_proposals_make_a_below_zero_reason():
+    ValueSettings.objects.create(pk=1, below_zero_share=Decimal("0.5"), declined_proposals=2)
+    declining = CustomerFactory()
+    order(declining, 20, 100, cost=10)
+    for days, outcome in ((5, "Declined"), (50, "not interested"), (400, "Declined")):
+        Interaction.objects.create(customer=declining, channel="phone", summary="offer",
+                                   outcome=outcome, occurred_at=days_ago(days))
+    for _ in range(3):
+        order(CustomerFactory(), 20, 100, cost=10)
+    run()
+    m = figures(declining)
+    assert m.declined_12m == 2  # the one of 400 days ago is older than 12 months
+    assert (m.value_tier, m.below_zero_reasons) == ("below_zero", "declined")

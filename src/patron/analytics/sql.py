@@ -27,6 +27,13 @@ def day_number(column: str) -> str:
     return f"CAST(julianday({column}) - 2440587.5 AS INTEGER)"
 
 
+def day_start(day_expression: str) -> str:
+    """The first moment (UTC) of a day number, comparable with stored timestamps."""
+    if is_postgres():
+        return f"to_timestamp(({day_expression}) * 86400)"
+    return f"datetime(({day_expression}) * 86400, 'unixepoch')"
+
+
 def day_of(moment: dt.datetime) -> int:
     """The day number of a moment, as `day_number` computes it in SQL."""
     utc = moment.astimezone(dt.UTC) if moment.tzinfo else moment

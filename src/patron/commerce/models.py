@@ -73,7 +73,20 @@ class Order(models.Model):
         verbose_name = _("order")
         verbose_name_plural = _("orders")
         indexes = [
-            models.Index(fields=["customer", "-placed_at", "-id"], name="commerce_order_customer"),
+            # The trailing columns cover the refresh of the metrics: one pass over this
+            # index, in customer order, with no sort and no table lookups.
+            models.Index(
+                fields=[
+                    "customer",
+                    "-placed_at",
+                    "-id",
+                    "status",
+                    "currency",
+                    "total_amount",
+                    "total_cost",
+                ],
+                name="commerce_order_customer_v2",
+            ),
             models.Index(fields=["-placed_at", "-id"], name="commerce_order_placed"),
         ]
 

@@ -91,7 +91,11 @@ class Interaction(models.Model):
         verbose_name = _("interaction")
         verbose_name_plural = _("interactions")
         indexes = [
-            models.Index(fields=["customer", "-occurred_at", "-id"], name="interactions_customer"),
+            # `direction` last: the refresh of the metrics reads this index alone.
+            models.Index(
+                fields=["customer", "-occurred_at", "-id", "direction"],
+                name="interactions_customer_v2",
+            ),
             models.Index(fields=["-occurred_at", "-id"], name="interactions_occurred"),
             models.Index(
                 fields=["organization", "-occurred_at"],
