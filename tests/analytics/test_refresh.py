@@ -293,7 +293,7 @@ def test_repeatedly_declined_proposals_make_a_below_zero_reason():
         Interaction.objects.create(customer=declining, channel="phone", summary="offer",
                                    outcome=outcome, occurred_at=days_ago(days))
     for _ in range(3):
-        order(CustomerFactory(), 20, 100, cost=10)
+        order(CustomerFactory(), 20, 200, cost=10)
     run()
     m = figures(declining)
     assert m.declined_12m == 2  # the one of 400 days ago is older than 12 months
