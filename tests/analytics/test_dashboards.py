@@ -266,7 +266,7 @@ def test_at_risk_list_reasons_and_order(agent, risky):
         "Can't lose them",
     )
     assert first.recency_days == 200 and first.last_order_at is not None
-    assert data.rows[2].reason_label == "Most valuable, probably no longer active"
+    assert data.rows[2].reason_label == "Most valuable, likely inactive"
 
 
 def test_at_risk_sorts_pages_and_narrows_by_reason(agent, risky):
@@ -335,7 +335,7 @@ def test_clv_histogram_and_p_alive_deciles(admin, north):
     assert data.p_alive_customers == 6
     assert data.p_alive_mean == pytest.approx((0.05 + 0.1 + 0.55 + 0.95 + 1.0 + 0.3) / 6, abs=1e-4)
     assert data.p_alive[9].share == pytest.approx(2 / 6, abs=1e-6)
-    assert data.p_alive[0].label == "0%–10%"
+    assert data.p_alive[0].label == "0–10%"
 
 
 def test_clv_without_predictions(admin, north):

@@ -510,7 +510,7 @@ P_ALIVE_AT_RISK = 0.5
 REASONS: dict[str, Promise] = {
     "cant_lose": RfmSegment.CANT_LOSE.label,
     "at_risk": RfmSegment.AT_RISK.label,
-    "fading": gettext_lazy("Most valuable, probably no longer active"),
+    "fading": gettext_lazy("Most valuable, likely inactive"),
 }
 # Sort keys of the list: the key ascending, or descending with a leading "-".
 AT_RISK_SORTS: dict[str, str] = {
@@ -834,7 +834,7 @@ def clv_distribution(*, viewer: User) -> ClvDistribution:
         PAliveBin(
             low=float(p_edges[index]),
             high=float(p_edges[index + 1]),
-            label=f"{formatting.format_percent(float(p_edges[index]))}–"
+            label=f"{formatting.format_number(index * 100 // P_ALIVE_BINS)}–"
             f"{formatting.format_percent(float(p_edges[index + 1]))}",
             customers=p_counts.get(index, 0),
             share=_share(p_counts.get(index, 0), with_p),

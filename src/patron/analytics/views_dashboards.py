@@ -84,8 +84,8 @@ def _concentration_charts(data: dashboards.ValueConcentration) -> dict[str, Any]
             "marks": [[h.customer_share, h.revenue_share] for h in data.headlines],
             "series": _("Share of revenue"),
             "equality": _("If every customer brought the same"),
-            "x_title": _("Share of buying customers, best first"),
-            "y_title": _("Share of revenue, last 12 months"),
+            "x_title": _("Share of customers, best first"),
+            "y_title": _("Share of revenue"),
         }
     }
 

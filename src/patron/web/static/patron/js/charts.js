@@ -55,7 +55,36 @@
       position: "bottom",
       rtl: rtl,
       textDirection: rtl ? "rtl" : "ltr",
-      labels: { boxWidth: 12, boxHeight: 12 },
+      labels: {
+        boxWidth: 12,
+        boxHeight: 12,
+        sort: function (a, b) { return a.datasetIndex - b.datasetIndex; },
+      },
+    };
+  }
+
+  // A long category label in lines of about `width` characters (twice that on a wide
+  // chart), so that it wraps instead of being cut or slanted on a phone.
+  function wrap(label, width) {
+    if (typeof label !== "string" || label.length <= width) return label;
+    var lines = [];
+    var line = "";
+    label.split(" ").forEach(function (word) {
+      if (line && (line + " " + word).length > width) {
+        lines.push(line);
+        line = word;
+      } else {
+        line = line ? line + " " + word : word;
+      }
+    });
+    if (line) lines.push(line);
+    return lines;
+  }
+
+  function wrappedTicks(width) {
+    return function (value) {
+      var label = this.getLabelForValue(value);
+      return wrap(label, this.chart.width < 480 ? width : width * 2);
     };
   }
 
@@ -125,7 +154,7 @@
       reverse: !horizontal && rtl,
       grid: { display: false },
       title: { display: !!spec.category_title, text: spec.category_title },
-      ticks: { autoSkip: !horizontal },
+      ticks: { autoSkip: !horizontal, callback: wrappedTicks(horizontal ? 16 : 11) },
     };
     scales[valueAxis] = {
       type: "linear",
@@ -152,6 +181,9 @@
       data: { labels: spec.labels, datasets: datasets },
       options: merge({
         indexAxis: categoryAxis,
+        // Slanted labels lean towards the start: in right-to-left pages the last one
+        // (on the left) needs the room that Chart.js keeps on the right.
+        layout: { padding: !horizontal && rtl ? { left: 24 } : 0 },
         scales: scales,
         plugins: {
           legend: legend(datasets.length > 1),
@@ -246,6 +278,14 @@
         },
       },
     };
+  }
+
+  // The dashboards' tabs scroll sideways on a phone: keep the current one in sight.
+  var current = document.querySelector(".dashboard-nav .active");
+  if (current && current.parentElement && current.parentElement.parentElement) {
+    var strip = current.parentElement.parentElement;
+    var offset = current.offsetLeft - (strip.clientWidth - current.offsetWidth) / 2;
+    strip.scrollLeft = rtl ? offset - strip.scrollWidth + strip.clientWidth : offset;
   }
 
   var kinds = { bars: bars, pareto: pareto };
