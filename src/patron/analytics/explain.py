@@ -346,7 +346,14 @@ def _clv(m: CustomerMetrics, stats: dict[str, Any]) -> list[Figure]:
         ]
     bg = clv.get("bgnbd", {})
     x = max(m.order_days - 1, 0)
-    model = _("BG/NBD fitted on %(n)s buyers (r %(r)s, α %(alpha)s, a %(a)s, b %(b)s).") % {
+    if clv.get("model") == "nbd":
+        template = _(
+            "NBD fitted on %(n)s buyers (r %(r)s, α %(alpha)s): their buying shows no "
+            "dropping out, so every buyer counts as active."
+        )
+    else:
+        template = _("BG/NBD fitted on %(n)s buyers (r %(r)s, α %(alpha)s, a %(a)s, b %(b)s).")
+    model = template % {
         "n": _n(clv.get("customers")),
         "r": _n(round(bg.get("r", 0), 3)),
         "alpha": _n(round(bg.get("alpha", 0), 3)),

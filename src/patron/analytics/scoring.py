@@ -60,11 +60,19 @@ def score_customers(window: Window) -> dict[str, Any]:
     with np.errstate(divide="ignore", invalid="ignore"):
         monetary = np.where(x > 0, repeat_spend / np.maximum(x, 1), np.nan)
     started = time.perf_counter()
+    model = "bgnbd"
     try:
-        bgnbd = clv.fit_bgnbd(x, t_x, T)
+        bgnbd: Any = clv.fit_bgnbd(x, t_x, T)
     except (RuntimeError, ValueError) as exc:
-        log.warning("BG/NBD fit failed: %s", exc)
-        return {"skipped": f"BG/NBD did not fit: {exc}"}
+        # Typically no sign of dropping out (the dropout probability tends to 0): the
+        # purchase process alone, NBD, is the model the data support.
+        log.info("BG/NBD has no interior maximum (%s); fitting NBD", exc)
+        try:
+            bgnbd = fit_nbd(x, T)
+        except (RuntimeError, ValueError) as nbd_exc:
+            log.warning("neither BG/NBD nor NBD fit: %s", nbd_exc)
+            return {"skipped": f"BG/NBD did not fit: {exc}"}
+        model = "nbd"
     fitted = time.perf_counter()
     spenders = (x > 0) & np.isfinite(monetary) & (monetary > 0)
     gg = None
@@ -74,8 +82,14 @@ def score_customers(window: Window) -> dict[str, Any]:
         except (RuntimeError, ValueError) as exc:
             log.warning("Gamma-Gamma fit failed: %s", exc)
     gg_fitted = time.perf_counter()
-    p_alive = np.asarray(clv.probability_alive(bgnbd, x, t_x, T), dtype=np.float64)
-    expected = np.asarray(clv.expected_purchases(bgnbd, HORIZON_WEEKS, x, t_x, T), dtype=np.float64)
+    if model == "nbd":
+        p_alive = np.ones_like(x)
+        expected = (bgnbd.r + x) / (bgnbd.alpha + T) * HORIZON_WEEKS
+    else:
+        p_alive = np.asarray(clv.probability_alive(bgnbd, x, t_x, T), dtype=np.float64)
+        expected = np.asarray(
+            clv.expected_purchases(bgnbd, HORIZON_WEEKS, x, t_x, T), dtype=np.float64
+        )
     if gg is not None:
         spend = np.where(spenders, monetary, np.nan)
         value = np.asarray(clv.expected_average_value(gg, x, spend), dtype=np.float64)
@@ -101,6 +115,7 @@ def score_customers(window: Window) -> dict[str, Any]:
     sql.analyze(SCORES)
     stats: dict[str, Any] = {
         "customers": len(ids),
+        "model": model,
         "bgnbd": {**_params(bgnbd), "fit_seconds": round(fitted - started, 3)},
         "horizon_weeks": round(HORIZON_WEEKS, 2),
         "score_seconds": round(scored - gg_fitted, 3),
@@ -120,3 +135,38 @@ def _nullable(values: np.ndarray) -> list[float | None]:
 
 def _params(params: Any) -> dict[str, float]:
     return {k: round(float(v), 6) for k, v in dataclasses.asdict(params).items()}
+
+
+@dataclasses.dataclass(frozen=True)
+class NBDParams:
+    """The purchase process without dropout: Poisson rates Gamma(r, alpha) across
+    customers (BG/NBD with a dropout probability of 0)."""
+
+    r: float
+    alpha: float
+    log_likelihood: float
+    a: float = 0.0
+    b: float = 0.0
+
+
+def fit_nbd(x: np.ndarray, T: np.ndarray) -> NBDParams:
+    """Maximum likelihood of the NBD on (x, T): each customer's purchases in T periods
+    after the first; the log-likelihood is lnΓ(r+x) - lnΓ(r) + r ln(alpha) - (r+x) ln(alpha+T)."""
+    from scipy.optimize import minimize
+    from scipy.special import gammaln
+
+    keys, counts = np.unique(np.column_stack([x, T]), axis=0, return_counts=True)
+    xs, Ts, w = keys[:, 0], keys[:, 1], counts.astype(np.float64)
+    if not np.any(xs > 0):
+        raise ValueError("nobody made a repeat purchase")
+
+    def negative(log_params: np.ndarray) -> float:
+        r, alpha = np.exp(log_params)
+        ll = gammaln(r + xs) - gammaln(r) + r * np.log(alpha) - (r + xs) * np.log(alpha + Ts)
+        return float(-(w * ll).sum() / w.sum())
+
+    result = minimize(negative, np.zeros(2), method="Nelder-Mead", options={"xatol": 1e-8})
+    if not result.success or not np.all(np.abs(result.x) < 15):
+        raise RuntimeError("NBD: the maximum-likelihood fit did not converge")
+    r, alpha = np.exp(result.x)
+    return NBDParams(float(r), float(alpha), float(-result.fun * w.sum()))
