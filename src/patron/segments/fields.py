@@ -487,9 +487,14 @@ def catalogue(*, exclude_segment: int | None = None) -> dict[str, Any]:
     }
 
 
-def describe(rules: dict[str, Any]) -> str:
-    """The rules as one line of text ("Lifecycle stage is customer and …"), for lists."""
-    fields = all_fields()
+AND = pgettext("segment rules joined", "and")
+OR = pgettext("segment rules joined", "or")
+
+
+def describe(rules: dict[str, Any], *, fields: dict[str, FieldSpec] | None = None) -> str:
+    """The rules as one line of text ("Lifecycle stage is Customer and …"), for lists.
+    `fields`: the catalogue read once for a whole page (else one query here)."""
+    fields = all_fields() if fields is None else fields
 
     def value_text(spec: FieldSpec | None, value: Any) -> str:
         if value is None:
@@ -502,7 +507,8 @@ def describe(rules: dict[str, Any]) -> str:
         return str(labels.get(str(value), value))
 
     def walk(node: dict[str, Any]) -> str:
-        joiner = f" {_('and')} " if node.get("match", "all") == "all" else f" {_('or')} "
+        word = AND if node.get("match", "all") == "all" else OR
+        joiner = f" {word} "
         parts = []
         for child in node.get("conditions", []):
             if "conditions" in child:

@@ -16,10 +16,12 @@ from patron import __version__
 # Every section of the product, in menu order. A section appears once its app exists
 # (url name resolvable); unbuilt ones stay hidden rather than leading to an empty page.
 SECTIONS = [
+    ("my_day", _("My day"), "worklist:my_day", "sunrise"),
     ("customers", _("Customers"), "customers:list", "people"),
     ("tasks", _("Tasks"), "interactions:my_tasks", "check2-square"),
     ("timeline", _("Timeline"), "interactions:timeline", "clock-history"),
     ("orders", _("Orders"), "commerce:orders", "bag"),
+    ("segments", _("Segments"), "segments:list", "diagram-3"),
     ("sales", _("Sales"), "sales:board", "kanban"),
     ("service", _("Service"), "service:queue", "life-preserver"),
     ("feedback", _("Feedback"), "feedback:surveys", "chat-heart"),
