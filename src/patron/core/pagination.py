@@ -89,7 +89,9 @@ def read_page(rows: Any, *, number: int, size: int, clamp: bool = True) -> tuple
         ids = _matching_ids(rows.rows, rows.count_limit)
         exact = len(ids) <= rows.count_limit
         count = len(ids) if exact else rows.count_limit
-        source = _only(rows.rows, ids) if exact else (rows.long_list or rows.rows)
+        # `is None`, not `or`: the truth of a queryset is its every row, read.
+        long_list = rows.rows if rows.long_list is None else rows.long_list
+        source = _only(rows.rows, ids) if exact else long_list
     else:
         count, exact = (len(rows) if isinstance(rows, list) else rows.count()), True
         source = rows
