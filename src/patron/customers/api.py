@@ -7,6 +7,7 @@ take them for an id.
 """
 
 import datetime as dt
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse
@@ -16,9 +17,15 @@ from ninja.pagination import paginate
 from pydantic import StringConstraints
 
 from patron.accounts.models import Team, User
+from patron.analytics.models import (
+    AbcClass,
+    CustomerMetrics,
+    RelationshipStage,
+    RfmSegment,
+    ValueTier,
+)
 from patron.core.api_base import ERRORS, WRITE_ERRORS, InputSchema, PagePagination, RecordId
 from patron.core.errors import ValidationFailed
-from patron.core.pagination import LongList
 from patron.customers import (
     api_consent,
     api_contact,
@@ -47,7 +54,13 @@ customers = Router(tags=["customers"])
 
 Kind = Literal["person", "organization"]
 Stage = Literal["prospect", "customer", "lost", "partner"]
-Sort = Literal["name", "-name", "created", "-created", "updated", "-updated"]
+Sort = Literal[selectors.SORT_KEYS]  # name, created, updated and figures; "-": descending
+Tier = Literal[tuple(ValueTier.values)]
+Class = Literal[tuple(AbcClass.values)]
+Segment = Literal[tuple(RfmSegment.values)]
+RelationStage = Literal[tuple(RelationshipStage.values)]
+Score = Annotated[int, Field(ge=1, le=5)]
+Amount = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2)]
 # The customer's own text fields: the service reports a NUL character in them per field,
 # like any other rule they break; nested items and filters are checked here (text()).
 Name = Annotated[str, StringConstraints(max_length=120)]
@@ -108,6 +121,50 @@ def _preferred(customer: Customer, kind: str) -> str | None:
     if points is None:
         points = customer.contact_points.all()
     return next((p.value for p in points if p.kind == kind and p.preferred), None)
+
+
+class FiguresOut(Schema):
+    """A customer's figures as of the last refresh (money in the default currency)."""
+
+    value_tier: Tier | None = Field(..., description="null: no tier (bought nothing)")
+    abc_class: Class | None
+    rfm_score: str | None = Field(..., description='Recency, frequency, monetary 1–5: "545"')
+    rfm_segment: Segment | None
+    relationship_stage: RelationStage
+    revenue_12m: Decimal = Field(..., description="Revenue of the last 12 months")
+    orders_12m: int
+    clv_12m: Decimal | None = Field(..., description="Predicted value of the next 12 months")
+    p_alive: float | None = Field(..., description="Probability of still being active, 0–1")
+
+    @staticmethod
+    def resolve_value_tier(obj: CustomerMetrics) -> str | None:
+        return obj.value_tier or None
+
+    @staticmethod
+    def resolve_abc_class(obj: CustomerMetrics) -> str | None:
+        return obj.abc_class or None
+
+    @staticmethod
+    def resolve_rfm_score(obj: CustomerMetrics) -> str | None:
+        return obj.rfm_score or None
+
+    @staticmethod
+    def resolve_rfm_segment(obj: CustomerMetrics) -> str | None:
+        return obj.rfm_segment or None
+
+
+class CustomerListItem(CustomerOut):
+    metrics: FiguresOut | None = Field(
+        ..., description="The customer's figures; null until a refresh has computed them"
+    )
+
+    @staticmethod
+    def resolve_metrics(obj: Customer) -> CustomerMetrics | None:
+        # Read with the row (select_related): a missing one is no query.
+        try:
+            return obj.metrics
+        except CustomerMetrics.DoesNotExist:
+            return None
 
 
 class CustomerDetail(CustomerOut):
@@ -203,7 +260,19 @@ class CustomerFilters(Schema):
     tag: text(60) = Field("", description="Exact tag name")
     country: text(2) = ""
     stale: bool = Field(False, description="Only customers or contact points due a check")
-    sort: Sort = "name"
+    value_tier: Tier | None = None
+    abc_class: Class | None = None
+    rfm_segment: Segment | None = None
+    relationship_stage: RelationStage | None = None
+    r_score: Score | None = Field(None, description="Recency score, 1–5")
+    f_score: Score | None = Field(None, description="Frequency score, 1–5")
+    clv_min: Amount | None = Field(None, description="Predicted value, 12 months, at least")
+    clv_max: Amount | None = Field(None, description="Predicted value, 12 months, at most")
+    sort: Sort = Field(
+        "name",
+        description="name, created, updated, revenue_12m, clv_12m, p_alive, recency_days; "
+        '"-" before one: descending. By a figure, customers without it come last.',
+    )
 
 
 def _relations(data: dict[str, Any]) -> dict[str, Any]:
@@ -236,12 +305,19 @@ def _detail(request: HttpRequest, customer_id: int, response: HttpResponse) -> C
 
 @router.get(
     "",
-    response={200: list[CustomerOut], **ERRORS},
+    response={200: list[CustomerListItem], **ERRORS},
     summary="List customers",
+    description="Filters by the figures of the last refresh (value_tier, abc_class, "
+    "rfm_segment, relationship_stage, r_score, f_score, clv_min, clv_max) keep only the "
+    "customers that have figures.",
     tags=["customers"],
 )
 @paginate(PagePagination)
 def customer_list(request: HttpRequest, filters: Query[CustomerFilters]) -> Any:
+    low, high = filters.clv_min, filters.clv_max
+    if low is not None and high is not None and low > high:
+        message = _("clv_min is above clv_max: no customer can match.")
+        raise ValidationFailed(message, details={"clv_max": [message]})
     arguments = {
         "query": filters.q,
         "kind": filters.kind or "",
@@ -251,17 +327,18 @@ def customer_list(request: HttpRequest, filters: Query[CustomerFilters]) -> Any:
         "tag": filters.tag,
         "country": filters.country,
         "stale": filters.stale,
+        "value_tier": filters.value_tier or "",
+        "abc_class": filters.abc_class or "",
+        "rfm_segment": filters.rfm_segment or "",
+        "relationship_stage": filters.relationship_stage or "",
+        "r_score": filters.r_score,
+        "f_score": filters.f_score,
+        "clv_min": filters.clv_min,
+        "clv_max": filters.clv_max,
         "sort": filters.sort,
     }
-    found = selectors.customer_list(viewer=request.user, **arguments)
-    limit = selectors.list_count_limit(request.user, arguments)
-    if limit is None:
-        return selectors.customer_list_extras(found)
-    long_list = selectors.customer_list(viewer=request.user, **arguments, in_list_order=True)
-    return LongList(
-        selectors.customer_list_extras(found),
-        limit,
-        selectors.customer_list_extras(long_list),
+    return selectors.customer_list_rows(
+        viewer=request.user, extras=selectors.customer_list_extras, **arguments
     )
 
 

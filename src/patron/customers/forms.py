@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from patron.accounts.forms import time_zone_choices
 from patron.accounts.models import Team, User
+from patron.analytics.models import AbcClass, RelationshipStage, RfmSegment, ValueTier
 from patron.core.forms import StyledForm
 from patron.customers.models import Channel, Consent, ContactPoint, Customer, CustomField, Purpose
 
@@ -109,13 +110,35 @@ SORT_CHOICES = [
     ("created", _("Oldest first")),
     ("-updated", _("Recently changed")),
     ("updated", _("Least recently changed")),
+    # By the figures of the last refresh; customers without them come last.
+    ("-clv_12m", _("Highest predicted value")),
+    ("clv_12m", _("Lowest predicted value")),
+    ("-revenue_12m", _("Highest revenue, 12 months")),
+    ("revenue_12m", _("Lowest revenue, 12 months")),
+    ("-p_alive", _("Most likely still active")),
+    ("p_alive", _("Least likely still active")),
+    ("recency_days", _("Bought most recently")),
+    ("-recency_days", _("Longest since an order")),
 ]
+SCORE_CHOICES = [(str(n), str(n)) for n in range(1, 6)]
 
 
 class CustomerFilterForm(StyledForm):
     """The filters of the customer list; also what a saved view stores (as a query string)."""
 
     FILTERS = ("q", "kind", "lifecycle_stage", "owner", "team", "tag", "country", "stale")
+    # Filters by the figures of the last refresh (patron.analytics), the names the value
+    # dashboards link with.
+    FIGURES = (
+        "value_tier",
+        "abc_class",
+        "rfm_segment",
+        "relationship_stage",
+        "r_score",
+        "f_score",
+        "clv_min",
+        "clv_max",
+    )
 
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     kind = forms.ChoiceField(
@@ -137,6 +160,52 @@ class CustomerFilterForm(StyledForm):
     tag = forms.ChoiceField(label=_("Tag"), required=False)
     country = forms.ChoiceField(label=_("Country"), required=False)
     stale = forms.BooleanField(label=_("Not confirmed for a long time"), required=False)
+    value_tier = forms.ChoiceField(
+        label=_("Value tier"), required=False, choices=[("", _("All tiers")), *ValueTier.choices]
+    )
+    abc_class = forms.ChoiceField(
+        label=_("ABC class"), required=False, choices=[("", _("All classes")), *AbcClass.choices]
+    )
+    rfm_segment = forms.ChoiceField(
+        label=_("RFM segment"),
+        required=False,
+        choices=[("", _("All segments")), *RfmSegment.choices],
+    )
+    relationship_stage = forms.ChoiceField(
+        label=_("Relationship stage"),
+        required=False,
+        choices=[("", _("All stages")), *RelationshipStage.choices],
+    )
+    r_score = forms.TypedChoiceField(
+        label=_("Recency score"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", _("Any")), *SCORE_CHOICES],
+    )
+    f_score = forms.TypedChoiceField(
+        label=_("Frequency score"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", _("Any")), *SCORE_CHOICES],
+    )
+    clv_min = forms.DecimalField(
+        label=_("Predicted value from"),
+        required=False,
+        min_value=0,
+        max_digits=16,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
+    )
+    clv_max = forms.DecimalField(
+        label=_("Predicted value up to"),
+        required=False,
+        min_value=0,
+        max_digits=16,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
+    )
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=SORT_CHOICES)
 
     def __init__(self, *args: Any, tags: list[str], **kwargs: Any) -> None:
@@ -151,8 +220,12 @@ class CustomerFilterForm(StyledForm):
         """The valid filters, as keyword arguments of selectors.customer_list. A bad value in
         one filter (a stale bookmark) drops that filter only."""
         self.is_valid()
-        data = {k: v for k, v in getattr(self, "cleaned_data", {}).items() if v}
+        cleaned = getattr(self, "cleaned_data", {})
+        data = {k: v for k, v in cleaned.items() if v}
         owner, team = data.get("owner"), data.get("team")
+        figures = {name: cleaned.get(name) for name in self.FIGURES}
+        for name in ("value_tier", "abc_class", "rfm_segment", "relationship_stage"):
+            figures[name] = figures[name] or ""
         return {
             "query": data.get("q", ""),
             "kind": data.get("kind", ""),
@@ -162,13 +235,22 @@ class CustomerFilterForm(StyledForm):
             "tag": data.get("tag", ""),
             "country": data.get("country", ""),
             "stale": bool(data.get("stale")),
+            **figures,
             "sort": data.get("sort") or "name",
         }
 
     @property
     def filtered(self) -> bool:
         data = getattr(self, "cleaned_data", {})
-        return any(data.get(name) for name in self.FILTERS)
+        return any(data.get(name) for name in self.FILTERS) or self.by_figures
+
+    def figure_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.FIGURES]
+
+    @property
+    def by_figures(self) -> bool:
+        data = getattr(self, "cleaned_data", {})
+        return any(data.get(name) not in (None, "") for name in self.FIGURES)
 
 
 class BulkActionForm(StyledForm):

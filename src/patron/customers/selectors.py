@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import (
     Count,
     Exists,
+    F,
+    OrderBy,
     OuterRef,
     Prefetch,
     Q,
@@ -20,6 +25,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from patron.analytics.models import CustomerMetrics
+from patron.core.pagination import LongList
 from patron.core.text import search_text
 from patron.core.visibility import get_visible, sees_everything, visible_through, visible_to
 from patron.customers.models import (
@@ -47,6 +54,38 @@ SORTS = {
     "updated": ("updated_at", "id"),
     "-updated": ("-updated_at", "-id"),
 }
+# Sorts by a figure of the customer's metrics (patron.analytics), ascending or with "-"
+# descending; customers without the figure (or without figures at all) come last.
+FIGURE_SORTS = ("revenue_12m", "clv_12m", "p_alive", "recency_days")
+SORT_KEYS = (*SORTS, *FIGURE_SORTS, *(f"-{name}" for name in FIGURE_SORTS))
+
+
+def _figure_of(sort: str) -> tuple[str, bool] | None:
+    """(figure, descending) of a sort by a figure, else None."""
+    name = sort.removeprefix("-")
+    return (name, sort.startswith("-")) if name in FIGURE_SORTS else None
+
+
+def _figure_order(
+    name: str, descending: bool, *, tie: str = "id", nulls: bool = True
+) -> tuple[OrderBy, OrderBy]:
+    """The figure, then the id the other way round: the order in which an index on the
+    figure holds its rows (each entry followed by the row's id), so that a page is read
+    straight off the index. Customers without the figure last, either way; `nulls`
+    False: there are none (a NULLS LAST the index does not hold would hide it from
+    PostgreSQL's planner)."""
+    figure = F(f"metrics__{name}")
+    last = {"nulls_last": True} if nulls else {}
+    if descending:
+        return figure.desc(**last), F(tie).asc()
+    return figure.asc(**last), F(tie).desc()
+
+
+def _ordering(sort: str) -> tuple[Any, ...]:
+    figure = _figure_of(sort)
+    if figure is None:
+        return SORTS.get(sort, SORTS["name"])
+    return _figure_order(*figure)
 
 
 def stale_cutoff(at: dt.datetime | None = None) -> dt.datetime:
@@ -103,6 +142,35 @@ class CustomerFilters:
     ids: list[int] = field(default_factory=list)
 
 
+def _figures_filter(
+    prefix: str = "metrics__",
+    *,
+    value_tier: str = "",
+    abc_class: str = "",
+    rfm_segment: str = "",
+    relationship_stage: str = "",
+    r_score: int | None = None,
+    f_score: int | None = None,
+    clv_min: Decimal | None = None,
+    clv_max: Decimal | None = None,
+) -> Q:
+    """Conditions on the customer's row of figures (through `prefix`). On a customer,
+    each one joins it (an inner join: a customer without figures has no tier, score or
+    value, and matches none of them); the tier, segment, stage and value columns have
+    their indexes."""
+    wanted: dict[str, Any] = {
+        "value_tier": value_tier,
+        "abc_class": abc_class,
+        "rfm_segment": rfm_segment,
+        "relationship_stage": relationship_stage,
+        "r_score": r_score,
+        "f_score": f_score,
+        "clv_12m__gte": clv_min,
+        "clv_12m__lte": clv_max,
+    }
+    return Q(**{f"{prefix}{k}": v for k, v in wanted.items() if _given(v)})
+
+
 def customer_list(
     *,
     viewer: User,
@@ -116,13 +184,26 @@ def customer_list(
     stale: bool = False,
     sort: str = "name",
     in_list_order: bool = False,
+    **figures: Any,
 ) -> QuerySet[Customer]:
-    """The visible customers matching every given filter, in `sort` order.
+    """The visible customers matching every given filter, in `sort` order, each with its
+    figures (`metrics`, absent until a refresh has computed them).
 
+    `figures`: value_tier, abc_class, rfm_segment, relationship_stage, r_score,
+    f_score, clv_min, clv_max (see `_figures_filter`).
     `in_list_order`: for reading one page of a list known to be long (see
     `visible_to`); the same rows, another plan."""
     customers = visible_to(viewer, Customer.objects.all(), in_list_order=in_list_order)
-    customers = customers.select_related("owner", "team")
+    customers = customers.select_related("owner", "team", "metrics")
+    if _figures_filter(**figures):
+        if in_list_order and connection.vendor == "sqlite":
+            # A page of many in the list's order: a test of each row as SQLite walks the
+            # order's index (1 ms), where the join would start from the figures and sort
+            # every match (200 ms for a tenth of a million customers).
+            mine = CustomerMetrics.objects.filter(_figures_filter("", **figures))
+            customers = customers.filter(Exists(mine.filter(customer=OuterRef("pk"))))
+        else:
+            customers = customers.filter(_figures_filter(**figures))
     query = search_text(query)
     if query:
         customers = customers.filter(_matching(query))
@@ -146,18 +227,95 @@ def customer_list(
             Q(confirmed__lt=cutoff)
             | Exists(_stale_contact_points(cutoff).filter(customer=OuterRef("pk")))
         )
-    return customers.order_by(*SORTS.get(sort, SORTS["name"]))
+    return customers.order_by(*_ordering(sort))
 
 
 # Lists count their matches up to this many; past it they say "more than".
 LIST_COUNT_LIMIT = 1000
 
 
+def _given(value: object) -> bool:
+    # Not "truthy": a lower bound of 0 is a filter.
+    return value is not None and value is not False and value != ""
+
+
 def list_count_limit(viewer: User, arguments: dict[str, object]) -> int | None:
     """None (count exactly) for the whole base seen by someone who sees everything: that
     count reads the smallest index once. Any filter, search or visibility rule bounds it."""
-    filtered = any(v for k, v in arguments.items() if k != "sort")
+    filtered = any(_given(v) for k, v in arguments.items() if k != "sort")
     return LIST_COUNT_LIMIT if filtered or not sees_everything(viewer) else None
+
+
+@dataclass(frozen=True)
+class FiguresFirst:
+    """A list in the order of a figure, read as two queries that each follow an index:
+    the customers with the figure in its order, then those without it by id. (One query
+    sorting by the figure with the missing ones last is a sort of every customer: no
+    index holds that order.) Sliced like a queryset by the pagination."""
+
+    counted: QuerySet[Customer]  # every row, for the count
+    with_figure: QuerySet[Customer]
+    without_figure: QuerySet[Customer]
+
+    def count(self) -> int:
+        return self.counted.count()
+
+    def __getitem__(self, window: slice) -> list[Customer]:
+        start, stop = window.start or 0, window.stop
+        if stop is None or window.step is not None:
+            raise TypeError("FiguresFirst is read by bounded slices only")
+        found = list(self.with_figure[start:stop])
+        wanted = stop - start
+        if len(found) >= wanted:
+            return found
+        # The page runs past the last customer with the figure.
+        with_figure = start + len(found) if found else self.with_figure.count()
+        offset = max(0, start - with_figure)
+        return found + list(self.without_figure[offset : offset + wanted - len(found)])
+
+    def each(self, change: Callable[[QuerySet[Customer]], QuerySet[Customer]]) -> FiguresFirst:
+        return FiguresFirst(
+            change(self.counted), change(self.with_figure), change(self.without_figure)
+        )
+
+
+def _in_list_order(viewer: User, arguments: dict[str, Any]) -> Any:
+    """The list planned for reading a page of many rows (see `customer_list`)."""
+    rows = customer_list(viewer=viewer, **arguments, in_list_order=True)
+    figure = _figure_of(arguments.get("sort", ""))
+    if figure is None:
+        return rows
+    name, descending = figure
+    # Ties by the figure row's own key, the id its index holds (same value as the id).
+    present = rows.filter(**{f"metrics__{name}__isnull": False})
+    return FiguresFirst(
+        counted=rows,
+        with_figure=present.order_by(
+            *_figure_order(name, descending, tie="metrics__customer", nulls=False)
+        ),
+        without_figure=rows.filter(**{f"metrics__{name}__isnull": True}).order_by(
+            "-id" if not descending else "id"
+        ),
+    )
+
+
+def customer_list_rows(
+    *,
+    viewer: User,
+    extras: Callable[[QuerySet[Customer]], QuerySet[Customer]] | None = None,
+    **arguments: Any,
+) -> Any:
+    """What a page of the customer list is read from (`core.pagination.read_page`): the
+    count bounded by `list_count_limit`, and a long list read in a plan for its order.
+    `extras`: applied to every query that reads rows (the API's prefetches)."""
+    change = extras or (lambda rows: rows)
+    rows = change(customer_list(viewer=viewer, **arguments))
+    in_order = _in_list_order(viewer, arguments)
+    in_order = in_order.each(change) if isinstance(in_order, FiguresFirst) else change(in_order)
+    limit = list_count_limit(viewer, arguments)
+    if limit is None:
+        return in_order if isinstance(in_order, FiguresFirst) else rows
+    return LongList(rows, limit, in_order)
 
 
 def customer_list_with_contacts(customers: list[Customer]) -> list[Customer]:

@@ -61,13 +61,7 @@ def list_url(query: str) -> str:
 def customer_list(request: HttpRequest) -> HttpResponse:
     filters = CustomerFilterForm(request.GET or None, tags=selectors.tag_names())
     arguments = filters.selectors_arguments()
-    customers = selectors.customer_list(viewer=request.user, **arguments)
-    page = paginate(
-        request,
-        customers,
-        count_limit=selectors.list_count_limit(request.user, arguments),
-        long_list=selectors.customer_list(viewer=request.user, **arguments, in_list_order=True),
-    )
+    page = paginate(request, selectors.customer_list_rows(viewer=request.user, **arguments))
     selectors.customer_list_with_contacts(page.items)
     query = list_query(request.GET)
     can_write = visibility.can_write_any(request.user)
@@ -78,6 +72,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "page_sizes": PAGE_SIZES,
         "filtered": filters.filtered,
+        "by_figures": filters.by_figures,
         "query": query,
         "can_create": can_write,
         # Every customer an agent sees is one they may change: no check per row.
