@@ -25,7 +25,6 @@ from django.utils.translation import ngettext
 
 from patron.analytics import sql
 from patron.analytics.models import CustomerMetrics, RefreshRun, RfmSegment, Signal, ValueSettings
-from patron.core import bulk
 from patron.core.formatting import format_date, format_money, format_percent
 from patron.interactions.models import Notification, Task
 
@@ -203,77 +202,73 @@ def run_signals(run: RefreshRun, value_settings: ValueSettings, now: dt.datetime
 
 
 def _tasks_for_new_signals(run: RefreshRun, rules: dict[str, SignalRule], now: dt.datetime) -> int:
-    new = list(
-        Signal.objects.filter(run=run, task__isnull=True)
-        .order_by("id")
-        .values_list(
-            "id",
-            "kind",
-            "details",
-            "customer_id",
-            "customer__owner_id",
-            "customer__owner__language",
+    """One INSERT ... SELECT per kind and owner language (a first refresh may raise a
+    hundred thousand): the title and the rule in the owner's language; the customer's own
+    figures are in the signal, shown with the task on the customer page."""
+    signals, tasks = Signal._meta.db_table, Task._meta.db_table
+    users, customers = "accounts_user", "customers_customer"
+    as_text = "varchar" if sql.is_postgres() else "TEXT"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT DISTINCT s.kind, COALESCE(u.language, '') FROM {signals} s
+                JOIN {customers} cu ON cu.id = s.customer_id
+                LEFT JOIN {users} u ON u.id = cu.owner_id
+                WHERE s.run_id = %s AND s.task_id IS NULL""",  # noqa: S608
+            [run.pk],
         )
-    )
-    if not new:
-        return 0
-    rows, per_assignee = [], {}
-    ids = bulk.reserve_ids(Task, len(new))
-    for task_id, (signal_id, kind, details, customer_id, owner_id, language) in zip(
-        ids, new, strict=True
-    ):
-        rule = rules.get(kind)
-        due = now + dt.timedelta(days=rule.due_days if rule else 7)
-        with translation.override(language or None):
-            title = task_title(kind)
-            description = explain(kind, _loaded(details))
-        rows.append(
-            (
-                task_id,
-                title[:200],
-                description,
-                customer_id,
-                due,
-                owner_id,
-                rule.priority if rule else Task.Priority.NORMAL,
-                Task.Status.OPEN,
-                Task.Source.SIGNAL,
-                f"signal:{signal_id}",
-                due,
-                1,
-                now,
-                now,
+        groups = cursor.fetchall()
+        created = 0
+        for kind, language in groups:
+            rule = rules.get(kind)
+            due = now + dt.timedelta(days=rule.due_days if rule else 7)
+            with translation.override(language or None):
+                title, description = task_title(kind)[:200], task_description(kind, rules)
+            cursor.execute(
+                f"""INSERT INTO {tasks} (title, description, customer_id, due_at, assignee_id,
+                        priority, status, source, source_key, remind_at, version,
+                        created_at, updated_at)
+                    SELECT %s, %s, s.customer_id, %s, cu.owner_id, %s, %s, %s,
+                           'signal:' || CAST(s.id AS {as_text}), %s, 1, %s, %s
+                    FROM {signals} s
+                    JOIN {customers} cu ON cu.id = s.customer_id
+                    LEFT JOIN {users} u ON u.id = cu.owner_id
+                    WHERE s.run_id = %s AND s.task_id IS NULL AND s.kind = %s
+                      AND COALESCE(u.language, '') = %s""",  # noqa: S608
+                [
+                    title,
+                    description,
+                    sql.timestamp(due),
+                    rule.priority if rule else Task.Priority.NORMAL,
+                    Task.Status.OPEN,
+                    Task.Source.SIGNAL,
+                    sql.timestamp(due),
+                    sql.timestamp(now),
+                    sql.timestamp(now),
+                    run.pk,
+                    kind,
+                    language,
+                ],
             )
+            created += cursor.rowcount
+        if not created:
+            return 0
+        cursor.execute(
+            f"""UPDATE {signals} SET task_id = (
+                    SELECT t.id FROM {tasks} t
+                    WHERE t.source_key = 'signal:' || CAST({signals}.id AS {as_text}))
+                WHERE run_id = %s AND task_id IS NULL""",  # noqa: S608
+            [run.pk],
         )
-        if owner_id is not None:
-            per_assignee[owner_id] = (per_assignee.get(owner_id, (0, language))[0] + 1, language)
-    bulk.insert_rows(
-        Task,
-        [
-            "id",
-            "title",
-            "description",
-            "customer",
-            "due_at",
-            "assignee",
-            "priority",
-            "status",
-            "source",
-            "source_key",
-            "remind_at",
-            "version",
-            "created_at",
-            "updated_at",
-        ],
-        rows,
-    )
-    bulk.update_rows(
-        Signal,
-        ["task"],
-        [(signal_id, task_id) for task_id, (signal_id, *_r) in zip(ids, new, strict=True)],
-    )
+        cursor.execute(
+            f"""SELECT cu.owner_id, COALESCE(u.language, ''), COUNT(*) FROM {signals} s
+                JOIN {customers} cu ON cu.id = s.customer_id
+                JOIN {users} u ON u.id = cu.owner_id
+                WHERE s.run_id = %s GROUP BY cu.owner_id, u.language""",  # noqa: S608
+            [run.pk],
+        )
+        per_owner = cursor.fetchall()
     notices = []
-    for owner_id, (count, language) in per_assignee.items():
+    for owner_id, language, count in per_owner:
         with translation.override(language or None):
             text = ngettext(
                 "%(count)d new signal on your customers",
@@ -286,13 +281,35 @@ def _tasks_for_new_signals(run: RefreshRun, rules: dict[str, SignalRule], now: d
             )
         )
     Notification.objects.bulk_create(notices, batch_size=1000)
-    return len(rows)
+    return created
 
 
-def _loaded(details: Any) -> dict[str, Any]:
-    if isinstance(details, str):
-        return json.loads(details)
-    return dict(details or {})
+def task_description(kind: str, rules: dict[str, SignalRule]) -> str:
+    """The rule that raised a signal of `kind`, for its task (active language)."""
+    del rules
+    texts = {
+        Signal.Kind.BUYING_LESS: _(
+            "A valuable customer bought much less in the last 12 months than in a usual "
+            "year. Ask what changed; the figures are with the signal on the customer page."
+        ),
+        Signal.Kind.WIN_BACK: _(
+            "A customer who bought like an A-class customer has not ordered for a year. "
+            "Find out why and make them an offer worth coming back for."
+        ),
+        Signal.Kind.SILENT: _(
+            "One of our most valuable customers has not heard from us for a long time. "
+            "Call or meet them: ask how they are, not only what they need."
+        ),
+        Signal.Kind.AT_RISK: _(
+            "A customer who used to buy often has not bought lately (RFM: At risk). "
+            "Reach out before they drift away."
+        ),
+        Signal.Kind.CANT_LOSE: _(
+            "One of our most frequent buyers has stopped buying (RFM: Can't lose them). "
+            "Act now, personally."
+        ),
+    }
+    return str(texts.get(kind, ""))
 
 
 def task_title(kind: str) -> str:
