@@ -9,6 +9,7 @@ class AnalyticsConfig(AppConfig):
 
     def ready(self) -> None:
         from patron.analytics import models as m
-        from patron.core.relations import register_customer_relation
+        from patron.core.relations import register_customer_relation, register_derived_table
 
         register_customer_relation(m.Signal, "customer", unique_with=("kind",))
+        register_derived_table(m.CustomerMetrics)

@@ -56,3 +56,17 @@ def customer_relations() -> list[CustomerRelation]:
 
 def customer_relation(label: str) -> CustomerRelation:
     return _RELATIONS[label]
+
+
+_DERIVED: set[type[models.Model]] = set()
+
+
+def register_derived_table(model: type[models.Model]) -> None:
+    """A table computed from a customer's other records (search terms, metrics): a merge
+    moves nothing there; the merged customer's rows go with it and the next rebuild
+    (search terms now, metrics at the next refresh) covers the survivor."""
+    _DERIVED.add(model)
+
+
+def derived_tables() -> set[type[models.Model]]:
+    return set(_DERIVED)

@@ -29,7 +29,12 @@ from patron.core import visibility
 from patron.core.audit import changes_between, snapshot, target_type
 from patron.core.errors import Conflict, NotFound, ValidationFailed
 from patron.core.models import AuditEntry
-from patron.core.relations import CustomerRelation, customer_relation, customer_relations
+from patron.core.relations import (
+    CustomerRelation,
+    customer_relation,
+    customer_relations,
+    derived_tables,
+)
 from patron.customers.models import ContactPoint, Customer, DuplicateDismissal, SearchTerm
 from patron.customers.services import search_terms_refresh
 
@@ -259,7 +264,7 @@ def _unregistered_relations() -> list[models.ForeignObjectRel]:
         if isinstance(rel, models.ForeignObjectRel)
         and not rel.many_to_many
         and (rel.related_model, rel.field.name) not in registered
-        and rel.related_model not in DERIVED
+        and rel.related_model not in DERIVED | derived_tables()
     ]
 
 
