@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from patron.accounts.models import Role, User
 from patron.accounts.services import generate_password, team_get_or_create, user_create
+from patron.analytics.demo import ValueReport, demo_value_load
 from patron.commerce.demo import demo_catalogue_load, demo_orders_load
 from patron.customers.demo import DEMO_SYSTEM, MARKETS, demo_customers_load
 from patron.customers.models import Customer, ExternalIdentifier
@@ -31,6 +32,7 @@ class DemoReport:
     products_added: int = 0
     orders_added: int = 0
     history: HistoryReport = field(default_factory=HistoryReport)
+    value: ValueReport = field(default_factory=ValueReport)
 
 
 def _demo_staff() -> list[tuple[str, str, str, list[str]]]:
@@ -162,3 +164,4 @@ def _history_load(report: DemoReport) -> None:
         colleagues=list(User.objects.filter(is_active=True)),
         rich=rich,
     )
+    report.value = demo_value_load([c for _key, c in customers])

@@ -48,6 +48,10 @@ class Command(BaseCommand):
             f"interactions, {history.answers_added} answers, {history.notes_added} notes and "
             f"{history.tasks_added} tasks added."
         )
+        self.stdout.write(
+            f"Value: figures of {report.value.customers} customers refreshed, "
+            f"{report.value.signals} signals raised."
+        )
         if report.users_added and not options["password"]:
             self.stdout.write(f"Demo staff password: {report.password}")
             for email in report.users_added:
