@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("patron.commerce.urls")),
     path("segments/", include("patron.segments.urls")),
     path("", include("patron.analytics.urls")),
+    path("", include("patron.analytics.urls_worklist")),
     path("audit/", include("patron.core.urls")),
     path("api/v1/", api.urls),
     path("healthz", web_views.healthz, name="healthz"),

@@ -16,6 +16,7 @@ from patron import __version__
 # Every section of the product, in menu order. A section appears once its app exists
 # (url name resolvable); unbuilt ones stay hidden rather than leading to an empty page.
 SECTIONS = [
+    ("my_day", _("My day"), "worklist:my_day", "sunrise"),
     ("customers", _("Customers"), "customers:list", "people"),
     ("tasks", _("Tasks"), "interactions:my_tasks", "check2-square"),
     ("timeline", _("Timeline"), "interactions:timeline", "clock-history"),
