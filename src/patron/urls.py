@@ -10,6 +10,7 @@ urlpatterns = [
     path("customers/", include("patron.customers.urls")),
     path("manage/custom-fields/", include("patron.customers.urls_admin")),
     path("manage/questions/", include("patron.interactions.urls_admin")),
+    path("manage/value/", include("patron.analytics.urls_admin")),
     path("", include("patron.interactions.urls")),
     path("", include("patron.commerce.urls")),
     path("segments/", include("patron.segments.urls")),

@@ -132,3 +132,26 @@ def test_the_value_card_reads_a_handful_of_queries(agent, valued, django_assert_
     client.get(f"/customers/{valued.pk}/value/card/")
     with django_assert_max_num_queries(10):
         client.get(f"/customers/{valued.pk}/value/card/")
+
+
+def test_admins_edit_the_value_settings_in_per_cent(admin, agent):
+    client = _signed_in(admin)
+    page = client.get("/manage/value/")
+    assert page.status_code == 200 and 'data-testid="value-settings-form"' in page.content.decode()
+    form = {
+        "most_valuable_share": "5", "most_valuable_basis": "margin", "abc_a_share": "80",
+        "abc_b_share": "95", "below_zero_share": "15", "serving_cost_per_interaction": "2.50",
+        "shrinking_below": "50", "declined_proposals": "3", "declined_outcomes": "Declined, No",
+        "connection_days": "365", "intimacy_answers": "2", "intimacy_orders": "2",
+        "trust_tenure_days": "730", "trust_tags": "advocate", "trend_below": "40",
+        "win_back_months": "24", "silence_days": "60", "signal_cooldown_days": "90",
+    }
+    assert client.post("/manage/value/", form).status_code == 302
+    saved = ValueSettings.objects.get()
+    assert saved.most_valuable_share == Decimal("0.050")
+    assert saved.most_valuable_basis == "margin"
+    assert saved.declined_outcomes == ["Declined", "No"]
+    bad = client.post("/manage/value/", {**form, "abc_b_share": "70"})
+    assert bad.status_code == 200
+    assert "The B cut-off must be above the A cut-off." in bad.content.decode()
+    assert _signed_in(agent).get("/manage/value/").status_code == 403

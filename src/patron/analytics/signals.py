@@ -13,7 +13,6 @@ Later apps add kinds (complaints, detractors) through `register_signal_rule`.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
