@@ -267,8 +267,9 @@ def _maximise(
     gradient: robust far from the optimum), polished by BFGS. Raises FitError when the
     fit runs off towards infinity or finds no optimum.
 
-    Not L-BFGS-B: since scipy 1.15 it calls OpenBLAS at every step, whose threads spin;
-    on a busy two-core machine that made each step ten times slower than the objective."""
+    Not L-BFGS-B: since scipy 1.15 it calls OpenBLAS at every step, whose threads spin on
+    a busy two-core machine: the BG/NBD fit on CDNOW took 0.10 to 0.15 s, against 0.01 s
+    with one OpenBLAS thread (and with BFGS)."""
     f = _guarded(objective)
     bfgs = {"gtol": 1e-8, "maxiter": 1000}
     best = minimize(f, start, jac=True, method="BFGS", options=bfgs, callback=_stop_far_out)
