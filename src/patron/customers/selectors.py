@@ -339,7 +339,9 @@ def customer_360(*, viewer: User, customer_id: int) -> Customer:
     """One customer with everything the 360 page shows, in a bounded number of queries
     (an organization's people are read by page, not with it)."""
     customer = get_visible(
-        viewer, Customer.objects.select_related("owner", "team", "preferences"), pk=customer_id
+        viewer,
+        Customer.objects.select_related("owner", "team", "preferences", "metrics"),
+        pk=customer_id,
     )
     lookups: list[Any] = ["contact_points", "identifiers", "tags", "consents"]
     if not customer.is_organization:
