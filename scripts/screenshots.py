@@ -4,7 +4,7 @@
         .venv/bin/python scripts/screenshots.py OUTDIR
 
 Uses Debian's chromium through Playwright (never a downloaded browser). Takes every page
-at desktop and phone widths in English and Arabic.
+at desktop and phone widths in English and Arabic (PATRON_SCREENS=a,b: only those).
 """
 
 import os
@@ -37,6 +37,13 @@ PAGES = {
     "products": "/products/",
     "admin-questions": "/manage/questions/",
     "rich-customer": None,  # the customer of the first order: a long history
+    "customer-value": None,  # the figures and reasons of the rich customer
+    "my-day": "/my-day/",
+    "signals": "/signals/",
+    "value": "/value/",
+    "at-risk": "/value/at-risk/",
+    "segments": "/segments/",
+    "admin-value": "/manage/value/",
 }
 SIZES = {"desktop": (1366, 860), "phone": (390, 844)}
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
@@ -80,14 +87,16 @@ def main(out: Path) -> None:
                 if orders.count():
                     urls["order"] = orders.first.locator("a").first.get_attribute("href")
                     urls["rich-customer"] = orders.first.locator("a").nth(1).get_attribute("href")
+                    urls["customer-value"] = f"{urls['rich-customer']}value/"
                 # The language follows the user's profile once signed in.
                 page.request.post(
                     "/language/",
                     form={"language": language, "next": "/"},
                     headers={"X-CSRFToken": csrf_token(context), "Referer": base + "/"},
                 )
+                only = set(filter(None, os.environ.get("PATRON_SCREENS", "").split(",")))
                 for name, url in urls.items():
-                    if url is None:
+                    if url is None or (only and name not in only):
                         continue
                     page.goto(url)
                     page.wait_for_load_state("networkidle")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from patron.analytics.models import (
     AbcClass,
@@ -102,7 +103,11 @@ def figures(m: CustomerMetrics, run: RefreshRun | None, vs: ValueSettings) -> li
             _("Lifetime revenue"),
             m.revenue_total,
             _money(m.revenue_total),
-            _("%(orders)s orders since %(first)s.")
+            ngettext(
+                "%(orders)s order since %(first)s.",
+                "%(orders)s orders since %(first)s.",
+                m.orders_total,
+            )
             % {"orders": _n(m.orders_total), "first": format_date(m.first_order_at) or "—"},
         ),
         Figure(
@@ -240,6 +245,8 @@ def _rfm(m: CustomerMetrics, stats: dict[str, Any]) -> list[Figure]:
         found = stats.get(f"{letter}_scores", {}).get(str(score))
         if not found:
             return "—"
+        if found["from"] == found["to"]:
+            return _n(found["from"])
         return f"{_n(found['from'])}–{_n(found['to'])}"
 
     rule = _(
@@ -268,7 +275,11 @@ def _rfm(m: CustomerMetrics, stats: dict[str, Any]) -> list[Figure]:
             _("Frequency score"),
             m.f_score,
             str(m.f_score),
-            _("%(orders)s orders; customers scored %(score)s have %(band)s.")
+            ngettext(
+                "%(orders)s order; customers scored %(score)s have %(band)s.",
+                "%(orders)s orders; customers scored %(score)s have %(band)s.",
+                m.orders_total,
+            )
             % {"orders": _n(m.orders_total), "score": m.f_score, "band": band("f", m.f_score)},
         ),
         Figure(
