@@ -73,7 +73,8 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "page_sizes": PAGE_SIZES,
         "filtered": filters.filtered,
         "by_figures": filters.by_figures,
-        "query": query,
+        # Not "query": the menu's search box shows that one.
+        "list_query": query,
         "can_create": can_write,
         # Every customer an agent sees is one they may change: no check per row.
         "can_bulk": can_write,
