@@ -270,3 +270,16 @@ def test_a_segment_whose_stored_rules_break_is_reported_and_skipped(base, admin)
     result = services.refresh_memberships(now=NOW)
     assert result["failed"] == 1 and result["evaluated"] == 1
     assert {s["id"]: "error" in s for s in result["segments"]} == {good.pk: False, broken.pk: True}
+
+
+def test_a_large_change_brings_the_statistics_up_to_date(base, admin, monkeypatch):
+    """PostgreSQL plans the next evaluation with fresh statistics (SQLite needs none)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(services, "ANALYZE_AFTER", 1)
+    with CaptureQueriesContext(connection) as captured:
+        segment = services.segment_create(actor=admin, name="Customers", rules=CUSTOMERS)
+    analyzed = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("ANALYZE")]
+    assert len(analyzed) == (1 if connection.vendor == "postgresql" else 0)
+    assert segment.member_count == 2
