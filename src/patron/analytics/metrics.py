@@ -54,43 +54,55 @@ def aggregate_orders(window: Window) -> int:
         " orders_prev_12m integer, revenue_prev_12m numeric, margin_prev_12m numeric",
     )
     y1, y2 = ts(window.year_ago), ts(window.two_years_ago)
-    # One pass in the order of the (customer, placed, ...) index, which covers every
-    # column read here: no sort and no table lookups. A purchase is a customer-day.
-    statement = f"""
-        INSERT INTO {ORDERS}
-        SELECT o.customer_id, MIN(o.placed_at), MAX(o.placed_at), MIN({day}), MAX({day}),
-               COUNT(DISTINCT {day}), 0,
-               COUNT(*), COALESCE(SUM({amount}), 0), SUM({margin}),
-               SUM(CASE WHEN o.placed_at >= %s THEN 1 ELSE 0 END),
-               COALESCE(SUM(CASE WHEN o.placed_at >= %s THEN {amount} END), 0),
-               SUM(CASE WHEN o.placed_at >= %s THEN {margin} END),
-               SUM(CASE WHEN o.placed_at >= %s AND o.placed_at < %s THEN 1 ELSE 0 END),
-               COALESCE(SUM(CASE WHEN o.placed_at >= %s AND o.placed_at < %s
-                            THEN {amount} END), 0),
-               SUM(CASE WHEN o.placed_at >= %s AND o.placed_at < %s THEN {margin} END)
-        FROM commerce_order o
-        WHERE o.placed_at < %s AND o.status NOT IN ('cancelled', 'returned')
-        GROUP BY o.customer_id
-        ORDER BY o.customer_id
-    """  # noqa: S608 (table names and expressions are ours; values are parameters)
-    params: list[Any] = [
-        *amount_params,
-        *margin_params,
-        y1,
-        y1,
-        *amount_params,
-        y1,
-        *margin_params,
-        y2,
-        y1,
-        y2,
-        y1,
-        *amount_params,
-        y2,
-        y1,
-        *margin_params,
-        ts(window.as_of),
+    last_year = "o.placed_at >= %s"
+    year_before = "o.placed_at >= %s AND o.placed_at < %s"
+    # (expression over the orders, its parameters, how per-day values add up per customer)
+    measures: list[tuple[str, list[Any], str]] = [
+        ("MIN(o.placed_at)", [], "MIN"),
+        ("MAX(o.placed_at)", [], "MAX"),
+        (f"MIN({day})", [], "MIN"),
+        (f"MAX({day})", [], "MAX"),
+        ("COUNT(*)", [], "SUM"),
+        (f"SUM({amount})", amount_params, "SUM0"),
+        (f"SUM({margin})", margin_params, "SUM"),
+        (f"SUM(CASE WHEN {last_year} THEN 1 ELSE 0 END)", [y1], "SUM"),
+        (f"SUM(CASE WHEN {last_year} THEN {amount} END)", [y1, *amount_params], "SUM0"),
+        (f"SUM(CASE WHEN {last_year} THEN {margin} END)", [y1, *margin_params], "SUM"),
+        (f"SUM(CASE WHEN {year_before} THEN 1 ELSE 0 END)", [y2, y1], "SUM"),
+        (f"SUM(CASE WHEN {year_before} THEN {amount} END)", [y2, y1, *amount_params], "SUM0"),
+        (f"SUM(CASE WHEN {year_before} THEN {margin} END)", [y2, y1, *margin_params], "SUM"),
     ]
+    names = (
+        "first_order_at, last_order_at, first_day, last_day, orders_total, revenue_total,"
+        " margin_total, orders_12m, revenue_12m, margin_12m, orders_prev_12m,"
+        " revenue_prev_12m, margin_prev_12m"
+    )
+    where = "o.placed_at < %s AND o.status NOT IN ('cancelled', 'returned')"
+    params: list[Any] = [p for _e, ps, _c in measures for p in ps] + [ts(window.as_of)]
+    if sql.is_postgres():
+        # Hash aggregation by customer and day, then by customer: no sort of the orders.
+        inner = ", ".join(f"{e} AS m{i}" for i, (e, _p, _c) in enumerate(measures))
+        outer = ", ".join(
+            f"COALESCE(SUM(m{i}), 0)" if c == "SUM0" else f"{c}(m{i})"
+            for i, (_e, _p, c) in enumerate(measures)
+        )
+        statement = f"""
+            INSERT INTO {ORDERS} (customer_id, {names}, order_days, first_day_revenue)
+            SELECT customer_id, {outer}, COUNT(*), 0
+            FROM (SELECT o.customer_id, {inner} FROM commerce_order o WHERE {where}
+                  GROUP BY o.customer_id, {day}) AS days
+            GROUP BY customer_id
+        """  # noqa: S608 (table names and expressions are ours; values are parameters)
+    else:
+        # SQLite has no hash aggregation: one pass in the order of the (customer, placed,
+        # ...) index, which covers every column read here, with no sort and no lookups.
+        columns = ", ".join(f"COALESCE({e}, 0)" if c == "SUM0" else e for e, _p, c in measures)
+        statement = f"""
+            INSERT INTO {ORDERS} (customer_id, {names}, order_days, first_day_revenue)
+            SELECT o.customer_id, {columns}, COUNT(DISTINCT {day}), 0
+            FROM commerce_order o WHERE {where}
+            GROUP BY o.customer_id ORDER BY o.customer_id
+        """  # noqa: S608
     # The first day's value (left out of the mean spend of repeat purchases, as in the
     # Gamma-Gamma papers): a short range of the same index per customer.
     first_day = f"""

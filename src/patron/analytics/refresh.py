@@ -100,7 +100,9 @@ def refresh(
         store.drop_all()
         run.stats = stats
         stats["segments"] = step("segments", _refresh_segments)
-        stats["signals"] = step("signals", lambda: signals.run_signals(run, vs, now))
+        with transaction.atomic():
+            _postgres_work_memory()
+            stats["signals"] = step("signals", lambda: signals.run_signals(run, vs, now))
     except Exception as exc:
         store.drop_all()
         run.status = RefreshRun.Status.FAILED

@@ -172,8 +172,9 @@ def run_signals(run: RefreshRun, value_settings: ValueSettings, now: dt.datetime
         for rule, params in rules:
             cursor.execute(
                 f"""UPDATE {signals} SET cleared_at = %s
-                    WHERE kind = %s AND cleared_at IS NULL AND customer_id NOT IN (
-                        SELECT m.customer_id FROM {metrics} m WHERE {rule.holds})""",  # noqa: S608
+                    WHERE kind = %s AND cleared_at IS NULL AND NOT EXISTS (
+                        SELECT 1 FROM {metrics} m
+                        WHERE m.customer_id = {signals}.customer_id AND {rule.holds})""",  # noqa: S608
                 [sql.timestamp(now), rule.kind, *params],
             )
             cleared = cursor.rowcount
