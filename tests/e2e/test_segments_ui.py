@@ -101,4 +101,9 @@ def test_build_a_segment_with_two_conditions_and_see_the_live_count(page, agent)
     segment = Segment.objects.get(name="Armenian customers")
     assert segment.member_count == 2 and len(segment.rules["conditions"]) == 2
     shot(page, "segment-detail-en-desktop")
+
+    page.get_by_role("link", name="History").click()
+    expect(page.get_by_test_id("segment-history")).to_contain_text("Armen Test")
+    expect(page.get_by_role("link", name="History")).to_have_attribute("aria-current", "page")
+    expect(page).to_have_url(f"{page.url.split('?')[0]}?tab=history")
     assert not page.console_errors, "\n".join(page.console_errors)

@@ -271,3 +271,24 @@ def test_the_customer_card_lists_current_and_past_segments(
 
     loader = render_to_string("segments/partials/customer_segments.html", {"customer": ani})
     assert f'hx-get="/segments/customer/{ani.pk}/"' in loader and 'hx-trigger="load"' in loader
+
+
+def test_summaries_name_people_teams_and_segments(client, admin, agent, north, base):
+    client.force_login(admin)
+    first = services.segment_create(actor=admin, name="Buyers", rules=CUSTOMERS)
+    services.segment_create(
+        actor=admin,
+        name="Mine",
+        rules={
+            "conditions": [
+                {"field": "owner", "op": "in", "value": [agent.pk]},
+                {"field": "team", "op": "eq", "value": north.pk},
+                {"field": "in_segment", "op": "member", "value": first.pk},
+            ]
+        },
+    )
+    page = html(client.get("/segments/"))
+    assert (
+        f"Owner is any of {agent.display_name} and Team is North and Segment is a member of Buyers"
+        in page
+    )

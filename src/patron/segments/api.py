@@ -16,7 +16,6 @@ from patron.customers.api_common import text
 from patron.segments import fields as rule_fields
 from patron.segments import selectors, services
 from patron.segments.models import Segment, SegmentMembership
-from patron.segments.rules import describe
 
 router = Router(tags=["segments"])
 
@@ -91,7 +90,6 @@ class SegmentOut(Schema):
     description: str
     kind: KindName = Field(..., description="dynamic: by rules; static: a list kept by hand")
     rules: dict[str, Any] = Field(..., description="The rules, normalised ({} for a list)")
-    summary: str = Field(..., description="The rules in one line of text")
     member_count: int = Field(
         ..., description="Its size: every current member, including those you cannot see"
     )
@@ -100,10 +98,6 @@ class SegmentOut(Schema):
     created_by_id: int | None
     created_at: dt.datetime
     updated_at: dt.datetime
-
-    @staticmethod
-    def resolve_summary(obj: Segment) -> str:
-        return describe(obj.rules) if obj.kind == Segment.Kind.DYNAMIC else ""
 
 
 class SegmentIn(InputSchema):

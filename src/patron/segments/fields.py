@@ -491,20 +491,69 @@ AND = pgettext("segment rules joined", "and")
 OR = pgettext("segment rules joined", "or")
 
 
-def describe(rules: dict[str, Any], *, fields: dict[str, FieldSpec] | None = None) -> str:
+def _walk_conditions(rules: Any) -> list[dict[str, Any]]:
+    found, stack = [], [rules]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("conditions"), list):
+                stack.extend(node["conditions"])
+            elif "field" in node:
+                found.append(node)
+    return found
+
+
+def value_labels(all_rules: list[Any]) -> dict[str, dict[str, str]]:
+    """The names of the users, teams and segments that rules name by id, by type: one
+    query per type named, for a whole page of segments."""
+    from patron.accounts.models import Team, User
+    from patron.segments.models import Segment
+
+    kinds = {"owner": USER, "team": TEAM, "in_segment": SEGMENT}
+    wanted: dict[str, set[int]] = {USER: set(), TEAM: set(), SEGMENT: set()}
+    for rules in all_rules:
+        for condition in _walk_conditions(rules):
+            kind = kinds.get(condition.get("field"))
+            values = condition.get("value")
+            for value in values if isinstance(values, list) else [values]:
+                if kind and isinstance(value, int) and not isinstance(value, bool):
+                    wanted[kind].add(value)
+    labels: dict[str, dict[str, str]] = {}
+    if wanted[USER]:
+        users = User.objects.filter(pk__in=wanted[USER]).values_list("pk", "full_name", "email")
+        labels[USER] = {str(pk): name or email for pk, name, email in users}
+    if wanted[TEAM]:
+        teams = Team.objects.filter(pk__in=wanted[TEAM]).values_list("pk", "name")
+        labels[TEAM] = {str(pk): name for pk, name in teams}
+    if wanted[SEGMENT]:
+        segments = Segment.objects.filter(pk__in=wanted[SEGMENT]).values_list("pk", "name")
+        labels[SEGMENT] = {str(pk): name for pk, name in segments}
+    return labels
+
+
+def describe(
+    rules: dict[str, Any],
+    *,
+    fields: dict[str, FieldSpec] | None = None,
+    labels: dict[str, dict[str, str]] | None = None,
+) -> str:
     """The rules as one line of text ("Lifecycle stage is Customer and …"), for lists.
-    `fields`: the catalogue read once for a whole page (else one query here)."""
+    `fields`: the catalogue read once for a whole page (else one query here); `labels`:
+    names of the users, teams and segments named by id (`value_labels`)."""
     fields = all_fields() if fields is None else fields
+    labels = labels or {}
 
     def value_text(spec: FieldSpec | None, value: Any) -> str:
         if value is None:
             return ""
         if isinstance(value, dict):
             return ", ".join(f"{k}: {v}" for k, v in value.items())
-        labels = dict(spec.choices()) if spec is not None and spec.choices else {}
+        names = dict(spec.choices()) if spec is not None and spec.choices else {}
+        if spec is not None:
+            names.update(labels.get(spec.type, {}))
         if isinstance(value, list):
-            return ", ".join(str(labels.get(str(v), v)) for v in value)
-        return str(labels.get(str(value), value))
+            return ", ".join(str(names.get(str(v), v)) for v in value)
+        return str(names.get(str(value), value))
 
     def walk(node: dict[str, Any]) -> str:
         word = AND if node.get("match", "all") == "all" else OR

@@ -27,7 +27,7 @@ from patron.core.text import search_text
 from patron.customers import selectors as customer_selectors
 from patron.customers.exporting import customers_csv
 from patron.segments import selectors, services
-from patron.segments.fields import all_fields, catalogue, describe
+from patron.segments.fields import all_fields, catalogue, describe, value_labels
 from patron.segments.forms import FORM_FIELDS, SegmentForm
 from patron.segments.models import Segment, SegmentMembership
 from patron.segments.rules import RuleError
@@ -59,9 +59,13 @@ def segment_list(request: HttpRequest) -> HttpResponse:
     sort = sort if sort in dict(_sorts()) else "name"
     rows = selectors.segment_list(viewer=request.user, query=query, kind=kind, sort=sort)
     page = paginate(request, rows, default_size=PAGE_SIZE)
-    fields = all_fields() if any(s.kind == Segment.Kind.DYNAMIC for s in page.items) else {}
+    dynamic = [s for s in page.items if s.kind == Segment.Kind.DYNAMIC and s.rules]
+    fields = all_fields() if dynamic else {}
+    labels = value_labels([s.rules for s in dynamic])
     for segment in page.items:
-        segment.summary = describe(segment.rules, fields=fields) if segment.rules else ""
+        segment.summary = (
+            describe(segment.rules, fields=fields, labels=labels) if segment in dynamic else ""
+        )
     context = {
         "page": page,
         "q": query,
@@ -244,7 +248,9 @@ def segment_detail(request: HttpRequest, segment_id: int) -> HttpResponse:
         return render(request, "segments/partials/tab.html", context)
     context.update(
         count=selectors.member_count(request.user, segment),
-        summary=describe(segment.rules) if segment.kind == Segment.Kind.DYNAMIC else "",
+        summary=describe(segment.rules, labels=value_labels([segment.rules]))
+        if segment.kind == Segment.Kind.DYNAMIC
+        else "",
     )
     return render(request, "segments/detail.html", context)
 
