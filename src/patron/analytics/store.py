@@ -166,7 +166,11 @@ def write_metrics(window: Window, value_settings: ValueSettings, now: dt.datetim
             " WHERE rfm_segment <> ''"
         )
         sql.analyze(PREVIOUS)
-        cursor.execute(f"DELETE FROM {table}")  # noqa: S608
+        # PostgreSQL: TRUNCATE, not DELETE, which would leave a million dead rows and
+        # index entries at every refresh (the write went from 11 s to 42 s by the second
+        # run). It locks the table until the commit, a few seconds at night: readers wait.
+        # SQLite empties a table without a WHERE just as fast.
+        cursor.execute(f"{'TRUNCATE' if sql.is_postgres() else 'DELETE FROM'} {table}")
         cursor.execute(
             f"INSERT INTO {table} ({names}) {select}",
             [*stage_params, sql.timestamp(now)],
