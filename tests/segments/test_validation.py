@@ -177,3 +177,20 @@ def test_a_segment_cannot_contain_itself_even_through_others(base, admin):
     assert "loop" in details["rules"][0]
     # Lenient checking (compiling stored rules) does not ask the database.
     validate_rules({"conditions": [one("in_segment", "member", 999999)]}, strict=False)
+
+
+@pytest.mark.parametrize(
+    ("condition", "path"),
+    [
+        (one("revenue_12m", "gt", 10**5000), "conditions[0].value"),
+        (one("city", "eq", 10**5000), "conditions[0].value"),
+        (one(10**5000, "eq", 1), "conditions[0].field"),
+        (one("city", 10**5000, 1), "conditions[0].op"),
+        (one("city", ["eq"], 1), "conditions[0].op"),
+        (one("custom.gone", ["eq"], 1), "conditions[0].field"),
+    ],
+)
+def test_odd_values_are_refused_not_crashed_on(base, condition, path):
+    assert path in refused({"conditions": [condition]})
+    with pytest.raises(RuleError):
+        validate_rules({"conditions": [condition]}, strict=False)

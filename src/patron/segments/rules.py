@@ -179,7 +179,8 @@ class _Checker:
             spec is None
             and not self.strict
             and _is_custom(key)
-            and node.get("op") in OPERATOR_INPUT
+            and isinstance(node.get("op"), str)
+            and node["op"] in OPERATOR_INPUT
         ):
             # A custom field deleted since the rules were saved: compiled as holding nothing.
             return {k: node[k] for k in ("field", "op", "value") if k in node}
@@ -189,7 +190,7 @@ class _Checker:
             elif key in (None, ""):
                 message = _("Choose a field.")
             else:
-                message = _("Unknown field “%(field)s”.") % {"field": str(key)[:60]}
+                message = _("Unknown field “%(field)s”.") % {"field": _shown(key, 60)}
             self.fail(_join(path, "field"), message)
             return None
         op = node.get("op")
@@ -199,7 +200,7 @@ class _Checker:
                 message = _("Choose an operator: %(ops)s.") % {"ops": names}
             else:
                 message = _("“%(op)s” does not apply to %(field)s; use one of: %(ops)s.") % {
-                    "op": str(op)[:40],
+                    "op": _shown(op, 40),
                     "field": spec.label,
                     "ops": names,
                 }
@@ -387,10 +388,30 @@ def _listed(raw: Any, path: str) -> list[Any]:
     return raw
 
 
+def _plain(raw: Any) -> str:
+    """A value as text; an integer too long to write out (over 4,300 digits) is refused
+    the way a wrong value is, not with Python's ValueError."""
+    try:
+        return str(raw)
+    except ValueError as exc:
+        raise ValueError("too long") from exc
+
+
+def _shown(value: Any, length: int) -> str:
+    """A value quoted back in a message, cut to `length`."""
+    try:
+        return _plain(value)[:length]
+    except ValueError:
+        return "…"
+
+
 def _text(raw: Any, path: str) -> str:
     if isinstance(raw, bool) or not isinstance(raw, str | int | float):
         raise _Bad(path, _("Give a text."))
-    value = str(raw).strip()
+    try:
+        value = _plain(raw).strip()
+    except ValueError as exc:
+        raise _Bad(path, _("At most %(n)d characters.") % {"n": MAX_TEXT}) from exc
     if not value:
         raise _Bad(path, _("Give a value."))
     if NUL in value:
@@ -404,8 +425,8 @@ def _number(raw: Any, path: str, *, integer: bool = False) -> int | float:
     if isinstance(raw, bool) or not isinstance(raw, str | int | float):
         raise _Bad(path, _("Give a number."))
     try:
-        number = Decimal(str(raw).strip().replace(",", "."))
-    except InvalidOperation as exc:
+        number = Decimal(_plain(raw).strip().replace(",", "."))
+    except (InvalidOperation, ValueError) as exc:
         raise _Bad(path, _("Give a number, such as 12 or 3.5.")) from exc
     if not number.is_finite() or abs(number.adjusted()) > 15:
         raise _Bad(path, _("Give a number of at most 15 digits."))
