@@ -11,4 +11,9 @@ class SegmentsConfig(AppConfig):
         from patron.core.relations import register_customer_relation
         from patron.segments.models import SegmentMembership
 
-        register_customer_relation(SegmentMembership, "customer", unique_with=("segment",))
+        # Only current stays are unique per segment (left_at is null): a merge keeps the
+        # merged customer's past stays and list memberships, and drops a current stay
+        # only where the survivor has one too.
+        register_customer_relation(
+            SegmentMembership, "customer", unique_with=("segment", "left_at")
+        )
