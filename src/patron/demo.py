@@ -164,4 +164,5 @@ def _history_load(report: DemoReport) -> None:
         colleagues=list(User.objects.filter(is_active=True)),
         rich=rich,
     )
-    report.value = demo_value_load([c for _key, c in customers])
+    changed = bool(report.customers_added or report.orders_added or report.products_added)
+    report.value = demo_value_load([c for _key, c in customers], changed=changed)
