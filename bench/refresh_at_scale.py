@@ -34,6 +34,11 @@ def main() -> None:
     parser.add_argument("--as-of", default="2026-01-01")
     parser.add_argument("--repeat", type=int, default=2, help="refreshes to run (2)")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--fresh-signals",
+        action="store_true",
+        help="delete the signals and their tasks first: the first run raises them all",
+    )
     args = parser.parse_args()
     os.environ["PATRON_DATA_DIR"] = str(args.data_dir)
     os.environ.setdefault("PATRON_CURRENCY", "USD")
@@ -60,6 +65,10 @@ def main() -> None:
     }
     print(f"database: {connection.vendor}; " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
 
+    if args.fresh_signals:
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM analytics_signal")
+            cursor.execute("DELETE FROM interactions_task WHERE source = 'signal'")
     floor = _floor(connection)
     print(f"floor: GROUP BY customer over the order lines   {floor:7.2f} s")
     results = []
@@ -82,8 +91,13 @@ def main() -> None:
     if args.json:
         args.json.write_text(
             json.dumps(
-                {"database": connection.vendor, **counts, "floor": floor, "runs": results,
-                 "clv": clv},
+                {
+                    "database": connection.vendor,
+                    **counts,
+                    "floor": floor,
+                    "runs": results,
+                    "clv": clv,
+                },
                 indent=2,
                 default=str,
             )

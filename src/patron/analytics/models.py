@@ -187,8 +187,15 @@ class CustomerMetrics(models.Model):
     """Every figure of one customer, as of the last refresh. Money is in the default
     currency (orders in others count through PATRON_EXCHANGE_RATES)."""
 
+    # No foreign-key constraint in the database: the refresh writes a million rows at
+    # once from the customers themselves, and a check per row cost seconds. Deleting a
+    # customer still deletes their row (Django's CASCADE).
     customer = models.OneToOneField(
-        "customers.Customer", on_delete=models.CASCADE, primary_key=True, related_name="metrics"
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="metrics",
+        db_constraint=False,
     )
     # Orders (cancelled and returned ones excluded)
     first_order_at = models.DateTimeField(_("first order"), null=True)

@@ -85,7 +85,8 @@ def rank_customers(window: Window, value_settings: ValueSettings) -> int:
         "customer_id, value_rank integer, value_tier varchar(16),"
         " below_zero_reasons varchar(100), revenue_share_before double precision,"
         " abc_class varchar(1), r_score integer, f_score integer, m_score integer,"
-        " rfm_segment varchar(20)",
+        " rfm_segment varchar(20), basis numeric, revenue_12m numeric, recency_days integer,"
+        " orders_total integer, revenue_total numeric",
     )
     segment_case, segment_params = _segment_case()
     concat = " || ".join(
@@ -112,7 +113,8 @@ def rank_customers(window: Window, value_settings: ValueSettings) -> int:
                  WHEN revenue_12m > 0 AND share_before < %s THEN 'B'
                  ELSE 'C'
                END,
-               r_score, f_score, m_score, {segment_case}
+               r_score, f_score, m_score, {segment_case},
+               basis, revenue_12m, recency_days, orders_total, revenue_total
         FROM (
             SELECT *,
                    {_score("r_rank")} AS r_score,
@@ -189,36 +191,33 @@ def thresholds(window: Window, value_settings: ValueSettings) -> dict[str, Any]:
     """The cut-offs this ranking found, kept with the run to explain each customer's tier
     and scores: the basis of the last most-valuable customer, the revenue of the last A
     and B customers, and the value range of each R, F and M score."""
-    basis = "margin_12m" if value_settings.most_valuable_basis == "margin" else "revenue_12m"
+    # The ranked figures are in the ranks table itself: no join back to the orders.
     found: dict[str, Any] = {}
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""SELECT r.value_tier, COUNT(*), MIN(o.{basis}), SUM(o.revenue_12m)
-                FROM {RANKS} r JOIN {ORDERS} o ON o.customer_id = r.customer_id
-                GROUP BY r.value_tier"""  # noqa: S608
+            f"""SELECT value_tier, COUNT(*), MIN(basis), SUM(revenue_12m)
+                FROM {RANKS} GROUP BY value_tier"""  # noqa: S608
         )
         found["tiers"] = {
             tier: {"customers": n, "lowest_basis": _num(low), "revenue_12m": _num(rev)}
             for tier, n, low, rev in cursor.fetchall()
         }
         cursor.execute(
-            f"""SELECT r.abc_class, COUNT(*), MIN(o.revenue_12m), SUM(o.revenue_12m)
-                FROM {RANKS} r JOIN {ORDERS} o ON o.customer_id = r.customer_id
-                GROUP BY r.abc_class"""  # noqa: S608
+            f"""SELECT abc_class, COUNT(*), MIN(revenue_12m), SUM(revenue_12m)
+                FROM {RANKS} GROUP BY abc_class"""  # noqa: S608
         )
         found["abc"] = {
             cls: {"customers": n, "lowest_revenue_12m": _num(low), "revenue_12m": _num(rev)}
             for cls, n, low, rev in cursor.fetchall()
         }
         for letter, column in (
-            ("r", f"{window.day} - o.last_day"),
-            ("f", "o.orders_total"),
-            ("m", "o.revenue_total"),
+            ("r", "recency_days"),
+            ("f", "orders_total"),
+            ("m", "revenue_total"),
         ):
             cursor.execute(
-                f"""SELECT r.{letter}_score, COUNT(*), MIN({column}), MAX({column})
-                    FROM {RANKS} r JOIN {ORDERS} o ON o.customer_id = r.customer_id
-                    GROUP BY r.{letter}_score ORDER BY r.{letter}_score"""  # noqa: S608
+                f"""SELECT {letter}_score, COUNT(*), MIN({column}), MAX({column})
+                    FROM {RANKS} GROUP BY {letter}_score ORDER BY {letter}_score"""  # noqa: S608
             )
             found[f"{letter}_scores"] = {
                 str(score): {"customers": n, "from": _num(low), "to": _num(high)}

@@ -197,6 +197,8 @@ def run_signals(run: RefreshRun, value_settings: ValueSettings, now: dt.datetime
                 ],
             )
             counts[rule.kind] = {"raised": cursor.rowcount, "cleared": cleared}
+        if sum(c["raised"] for c in counts.values()) > 10_000:
+            sql.analyze(signals)  # the task statements below plan on fresh statistics
     tasks = _tasks_for_new_signals(run, {rule.kind: rule for rule, _ in rules}, now)
     return {"kinds": counts, "tasks": tasks}
 

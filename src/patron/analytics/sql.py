@@ -23,7 +23,8 @@ def is_postgres() -> bool:
 def day_number(column: str) -> str:
     """Days since 1970-01-01 (UTC) of a timestamp column, as an integer."""
     if is_postgres():
-        return f"(({column} AT TIME ZONE 'UTC')::date - DATE '1970-01-01')"
+        # Arithmetic on the epoch, several times cheaper than a time-zone conversion.
+        return f"CAST(FLOOR(date_part('epoch', {column}) / 86400) AS integer)"
     return f"CAST(julianday({column}) - 2440587.5 AS INTEGER)"
 
 
@@ -90,6 +91,18 @@ def scratch_table(name: str, columns: str) -> None:
             cursor.execute(f"CREATE TEMPORARY TABLE {name} ({key_name} bigint PRIMARY KEY{rest})")
         else:
             cursor.execute(f"CREATE TEMPORARY TABLE {name} ({key_name} INTEGER PRIMARY KEY{rest})")
+
+
+def create_from(name: str, columns: str, select: str, params: Sequence[Any]) -> int:
+    """PostgreSQL: the scratch table made by CREATE TABLE AS (which, unlike INSERT ...
+    SELECT, may scan in parallel), keyed on its first column. Returns the rows."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {name}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {name} ({columns}) AS {select}", params)
+        count = cursor.rowcount
+        key = columns.split(",")[0].strip()
+        cursor.execute(f"ALTER TABLE {name} ADD PRIMARY KEY ({key})")
+    return count
 
 
 def drop_scratch(*names: str) -> None:

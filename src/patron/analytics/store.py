@@ -7,10 +7,12 @@ run before or of this one, never a mix.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
-from django.db import connection
+from django.db import connection, models
 
 from patron.analytics import sql
 from patron.analytics.metrics import CONTACT, ORDERS, Window
@@ -171,11 +173,29 @@ def write_metrics(window: Window, value_settings: ValueSettings, now: dt.datetim
         # run). It locks the table until the commit, a few seconds at night: readers wait.
         # SQLite empties a table without a WHERE just as fast.
         cursor.execute(f"{'TRUNCATE' if sql.is_postgres() else 'DELETE FROM'} {table}")
-        cursor.execute(
-            f"INSERT INTO {table} ({names}) {select}",
-            [*stage_params, sql.timestamp(now)],
-        )
-        return cursor.rowcount
+        with _indexes_built_after(CustomerMetrics):
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) {select}",
+                [*stage_params, sql.timestamp(now)],
+            )
+            return cursor.rowcount
+
+
+@contextlib.contextmanager
+def _indexes_built_after(model: type[models.Model]) -> Iterator[None]:
+    """PostgreSQL: the secondary indexes dropped before the write and built after it,
+    several times faster than maintaining them row by row. Inside the refresh's
+    transaction, behind the TRUNCATE's lock: no reader sees the table without them."""
+    if not sql.is_postgres():
+        yield
+        return
+    with connection.schema_editor(atomic=False) as editor:
+        for index in model._meta.indexes:
+            editor.remove_index(model, index)
+    yield
+    with connection.schema_editor(atomic=False) as editor:
+        for index in model._meta.indexes:
+            editor.add_index(model, index)
 
 
 def drop_all() -> None:
