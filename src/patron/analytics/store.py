@@ -178,7 +178,11 @@ def write_metrics(window: Window, value_settings: ValueSettings, now: dt.datetim
                 f"INSERT INTO {table} ({names}) {select}",
                 [*stage_params, sql.timestamp(now)],
             )
-            return cursor.rowcount
+            written = cursor.rowcount
+    # TRUNCATE left PostgreSQL believing the table empty: the segments and signals that
+    # read it next would be planned for no rows.
+    sql.analyze(table)
+    return written
 
 
 @contextlib.contextmanager
