@@ -173,7 +173,11 @@ def test_list_indexes_built_at_the_end_of_an_initial_load(people, agent):
     assert report.created == 3
     with connection.cursor() as cursor:
         names = set(connection.introspection.get_constraints(cursor, Interaction._meta.db_table))
-    assert {"interactions_customer_v2", "interactions_occurred", "interactions_organization"} <= names
+    assert {
+        "interactions_customer_v2",
+        "interactions_occurred",
+        "interactions_organization",
+    } <= names
 
 
 @pytest.mark.django_db
