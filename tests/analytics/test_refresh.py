@@ -52,8 +52,9 @@ def test_one_customer_figures_by_hand(settings):
     order(c, 900, 70, currency="EUR")  # 2 years+ ago, converted at 2
     order(c, 800, 999, currency="JPY")  # no rate: an order, but no money
     order(c, 5, 1000, status=Order.Status.CANCELLED)  # never counts
-    Order.objects.create(customer=c, placed_at=AS_OF + dt.timedelta(days=1), currency="USD",
-                         total_amount=5000)  # after as_of: not yet
+    Order.objects.create(
+        customer=c, placed_at=AS_OF + dt.timedelta(days=1), currency="USD", total_amount=5000
+    )  # after as_of: not yet
     prospect = CustomerFactory(lifecycle_stage="prospect")
     run()
     m = figures(c)
@@ -159,8 +160,9 @@ def test_below_zero_reasons_and_the_share_cap():
     costly = CustomerFactory()
     order(costly, 20, 100, cost=95)  # margin 5, less 2 interactions x 10 = -15
     for days in (5, 6):
-        Interaction.objects.create(customer=costly, channel="phone", summary="x",
-                                   occurred_at=days_ago(days))
+        Interaction.objects.create(
+            customer=costly, channel="phone", summary="x", occurred_at=days_ago(days)
+        )
     stopped = CustomerFactory()
     order(stopped, 500, 300, cost=100)
     shrinking = CustomerFactory()
@@ -202,11 +204,17 @@ def test_relationship_stages(agent):
     contact = CustomerFactory()
     connected = CustomerFactory()
     for direction in ("inbound", "outbound"):
-        Interaction.objects.create(customer=connected, channel="email", summary="x",
-                                   direction=direction, occurred_at=days_ago(30))
+        Interaction.objects.create(
+            customer=connected,
+            channel="email",
+            summary="x",
+            direction=direction,
+            occurred_at=days_ago(30),
+        )
     one_way = CustomerFactory()
-    Interaction.objects.create(customer=one_way, channel="email", summary="x",
-                               occurred_at=days_ago(30))
+    Interaction.objects.create(
+        customer=one_way, channel="email", summary="x", occurred_at=days_ago(30)
+    )
     intimate = CustomerFactory()
     order(intimate, 10, 10)
     order(intimate, 50, 10)
@@ -225,7 +233,10 @@ def test_relationship_stages(agent):
     assert figures(intimate).answers == 2
     assert figures(trusted).relationship_stage == "trust"
     assert RefreshRun.objects.latest().stats["stages"] == {
-        "contact": 2, "connection": 1, "intimacy": 1, "trust": 1
+        "contact": 2,
+        "connection": 1,
+        "intimacy": 1,
+        "trust": 1,
     }
 
 
@@ -241,8 +252,12 @@ def test_clv_scores_every_buyer_of_cdnow_sample_customers():
     customers = {key: CustomerFactory() for key in wanted}
     as_of = dt.datetime(1997, 10, 1, tzinfo=dt.UTC)
     Order.objects.bulk_create(
-        Order(customer=customers[key], currency="USD", total_amount=Decimal(value),
-              placed_at=dt.datetime(int(day[:4]), int(day[4:6]), int(day[6:]), 12, tzinfo=dt.UTC))
+        Order(
+            customer=customers[key],
+            currency="USD",
+            total_amount=Decimal(value),
+            placed_at=dt.datetime(int(day[:4]), int(day[4:6]), int(day[6:]), 12, tzinfo=dt.UTC),
+        )
         for key, _id, day, _cds, value in rows
         if key in customers and day < "19971001"
     )
@@ -290,8 +305,13 @@ def test_repeatedly_declined_proposals_make_a_below_zero_reason():
     declining = CustomerFactory()
     order(declining, 20, 100, cost=10)
     for days, outcome in ((5, "Declined"), (50, "not interested"), (400, "Declined")):
-        Interaction.objects.create(customer=declining, channel="phone", summary="offer",
-                                   outcome=outcome, occurred_at=days_ago(days))
+        Interaction.objects.create(
+            customer=declining,
+            channel="phone",
+            summary="offer",
+            outcome=outcome,
+            occurred_at=days_ago(days),
+        )
     for _ in range(3):
         order(CustomerFactory(), 20, 200, cost=10)
     run()

@@ -18,8 +18,13 @@ AS_OF = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
 
 
 def order(customer, days, amount):
-    Order.objects.create(customer=customer, placed_at=AS_OF - dt.timedelta(days=days),
-                         currency="USD", total_amount=Decimal(amount), total_cost=Decimal(0))
+    Order.objects.create(
+        customer=customer,
+        placed_at=AS_OF - dt.timedelta(days=days),
+        currency="USD",
+        total_amount=Decimal(amount),
+        total_cost=Decimal(0),
+    )
 
 
 @pytest.fixture
@@ -117,9 +122,7 @@ def test_the_customer_page_loads_the_value_card_with_reasons_and_signals(agent, 
 def test_a_signal_task_is_done_from_the_card(agent, valued):
     client = _signed_in(agent)
     task = Task.objects.get(customer=valued, source="signal")
-    response = client.post(
-        f"/tasks/{task.pk}/complete/", {"next": f"/customers/{valued.pk}/"}
-    )
+    response = client.post(f"/tasks/{task.pk}/complete/", {"next": f"/customers/{valued.pk}/"})
     assert response.status_code == 302 and response.url == f"/customers/{valued.pk}/"
     task.refresh_from_db()
     assert task.status == "done"
@@ -139,12 +142,24 @@ def test_admins_edit_the_value_settings_in_per_cent(admin, agent):
     page = client.get("/manage/value/")
     assert page.status_code == 200 and 'data-testid="value-settings-form"' in page.content.decode()
     form = {
-        "most_valuable_share": "5", "most_valuable_basis": "margin", "abc_a_share": "80",
-        "abc_b_share": "95", "below_zero_share": "15", "serving_cost_per_interaction": "2.50",
-        "shrinking_below": "50", "declined_proposals": "3", "declined_outcomes": "Declined, No",
-        "connection_days": "365", "intimacy_answers": "2", "intimacy_orders": "2",
-        "trust_tenure_days": "730", "trust_tags": "advocate", "trend_below": "40",
-        "win_back_months": "24", "silence_days": "60", "signal_cooldown_days": "90",
+        "most_valuable_share": "5",
+        "most_valuable_basis": "margin",
+        "abc_a_share": "80",
+        "abc_b_share": "95",
+        "below_zero_share": "15",
+        "serving_cost_per_interaction": "2.50",
+        "shrinking_below": "50",
+        "declined_proposals": "3",
+        "declined_outcomes": "Declined, No",
+        "connection_days": "365",
+        "intimacy_answers": "2",
+        "intimacy_orders": "2",
+        "trust_tenure_days": "730",
+        "trust_tags": "advocate",
+        "trend_below": "40",
+        "win_back_months": "24",
+        "silence_days": "60",
+        "signal_cooldown_days": "90",
     }
     assert client.post("/manage/value/", form).status_code == 302
     saved = ValueSettings.objects.get()

@@ -22,7 +22,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def _order(customer, when, amount):
     Order.objects.create(
-        customer=customer, placed_at=when, currency="USD", total_amount=Decimal(amount),
+        customer=customer,
+        placed_at=when,
+        currency="USD",
+        total_amount=Decimal(amount),
         total_cost=Decimal(0),
     )
 
@@ -40,8 +43,9 @@ def agent():
         for days in (20, 200, 400, 600):
             _order(c, before - dt.timedelta(days=days), 50)
         _order(c, now - dt.timedelta(days=3), 50)
-        Interaction.objects.create(customer=c, channel="phone", summary="hello",
-                                   occurred_at=now - dt.timedelta(days=2))
+        Interaction.objects.create(
+            customer=c, channel="phone", summary="hello", occurred_at=now - dt.timedelta(days=2)
+        )
     hana = CustomerFactory(team=team, owner=user, given_name="Hana", family_name="Saleh")
     for days in (10, 30, 60, 90, 120, 150, 180, 210):
         _order(hana, before - dt.timedelta(days=days), 80)
