@@ -282,6 +282,9 @@ class CustomerMetrics(models.Model):
             models.Index(fields=["relationship_stage"], name="metrics_stage"),
             models.Index(fields=["-clv_12m"], name="metrics_clv"),
             models.Index(fields=["-revenue_12m"], name="metrics_revenue"),
+            # The customer list sorts by these too (a page of a million in index order).
+            models.Index(fields=["-p_alive"], name="metrics_p_alive"),
+            models.Index(fields=["recency_days"], name="metrics_recency"),
         ]
 
     def __str__(self) -> str:
