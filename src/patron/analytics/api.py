@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
 from patron.analytics import selectors, services
@@ -211,4 +212,4 @@ def runs_list(request: HttpRequest) -> list[dict[str, Any]]:
 )
 def runs_start(request: HttpRequest) -> tuple[int, dict[str, Any]]:
     services.refresh_request(actor=request.user)
-    return 202, {"queued": True, "message": "A refresh is queued; GET /refreshes shows it."}
+    return 202, {"queued": True, "message": _("A refresh is queued; GET /refreshes shows it.")}

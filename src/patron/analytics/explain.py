@@ -19,7 +19,10 @@ from patron.analytics.models import (
     ValueSettings,
     ValueTier,
 )
-from patron.core.formatting import format_date, format_money, format_number, format_percent
+from patron.analytics.shown import day as format_date
+from patron.analytics.shown import money as _money
+from patron.analytics.shown import number as _n
+from patron.analytics.shown import percent as _pct
 
 
 @dataclass(frozen=True)
@@ -29,18 +32,6 @@ class Figure:
     value: Any
     shown: str
     why: str
-
-
-def _money(value: Any) -> str:
-    return "—" if value is None else format_money(value)
-
-
-def _n(value: Any) -> str:
-    return "—" if value is None else format_number(value)
-
-
-def _pct(value: Any) -> str:
-    return "—" if value is None else format_percent(round(float(value), 3))
 
 
 def _choice(choices: Any, value: str) -> str:

@@ -120,12 +120,13 @@ def aggregate_contact(window: Window, value_settings: ValueSettings) -> int:
     since = window.as_of - dt.timedelta(days=value_settings.connection_days)
     declined = [o.strip().casefold() for o in value_settings.declined_outcomes if o.strip()]
     ts = sql.timestamp
-    sql.scratch_table(
-        CONTACT,
-        "customer_id, last_interaction_at timestamp, interactions_12m integer,"
-        " inbound_recent integer, outbound_recent integer, declined_12m integer,"
-        " answers integer",
-    )
+    if not sql.is_postgres():  # PostgreSQL makes it with CREATE TABLE AS, below
+        sql.scratch_table(
+            CONTACT,
+            "customer_id, last_interaction_at timestamp, interactions_12m integer,"
+            " inbound_recent integer, outbound_recent integer, declined_12m integer,"
+            " answers integer",
+        )
     as_of, y1 = ts(window.as_of), ts(window.year_ago)
     # The interactions in one pass over the (customer, occurred, id, direction) index.
     statement = """

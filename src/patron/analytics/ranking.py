@@ -187,7 +187,7 @@ def rank_customers(window: Window, value_settings: ValueSettings) -> int:
     return count
 
 
-def thresholds(window: Window, value_settings: ValueSettings) -> dict[str, Any]:
+def thresholds() -> dict[str, Any]:
     """The cut-offs this ranking found, kept with the run to explain each customer's tier
     and scores: the basis of the last most-valuable customer, the revenue of the last A
     and B customers, and the value range of each R, F and M score."""

@@ -21,11 +21,12 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from patron.analytics import metrics, ranking, scoring, signals, store
-from patron.analytics.models import RefreshRun, ValueSettings
+from patron.analytics.models import CustomerMetrics, RefreshRun, ValueSettings
 from patron.core.errors import Conflict
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ def refresh(
             stats["buyers"] = step("orders", lambda: metrics.aggregate_orders(window))
             stats["in_contact"] = step("contact", lambda: metrics.aggregate_contact(window, vs))
             stats["ranked"] = step("tiers", lambda: ranking.rank_customers(window, vs))
-            stats.update(ranking.thresholds(window, vs))
+            stats.update(ranking.thresholds())
             stats["clv"] = step("clv", lambda: scoring.score_customers(window))
             stats["customers"] = step("write", lambda: store.write_metrics(window, vs, now))
             stats["stages"] = _stage_counts()
@@ -136,10 +137,6 @@ def _postgres_work_memory() -> None:
 
 
 def _stage_counts() -> dict[str, int]:
-    from django.db.models import Count
-
-    from patron.analytics.models import CustomerMetrics
-
     return dict(
         CustomerMetrics.objects.values_list("relationship_stage")
         .annotate(n=Count("customer_id"))

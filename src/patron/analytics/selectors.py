@@ -6,16 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.db import models
-
 from patron.analytics.explain import Figure, figures
 from patron.analytics.models import CustomerMetrics, RefreshRun, Signal, ValueSettings
 from patron.analytics.refresh import value_settings
 from patron.analytics.signals import explain
-from patron.core.visibility import visible_through
 
 if TYPE_CHECKING:
-    from patron.accounts.models import User
     from patron.customers.models import Customer
 
 
@@ -67,7 +63,3 @@ def customer_value(customer: Customer, *, run: RefreshRun | None = None) -> Cust
         value.figures = figures(found, run, value_settings())
     value.signals = signals_of(customer)
     return value
-
-
-def visible_metrics(viewer: User) -> models.QuerySet[CustomerMetrics]:
-    return CustomerMetrics.objects.filter(visible_through(viewer, "customer"))

@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from patron.accounts.models import Role
 from patron.analytics.models import ValueSettings
 from patron.analytics.refresh import value_settings
 from patron.core import visibility
 from patron.core.audit import audit_update, snapshot
-from patron.core.errors import ValidationFailed
+from patron.core.errors import PermissionDenied, ValidationFailed
 
 if TYPE_CHECKING:
     from patron.accounts.models import User
@@ -99,9 +100,7 @@ def value_settings_update(*, actor: User, **fields: Any) -> ValueSettings:
 
 def refresh_request(*, actor: User) -> None:
     """Queue a refresh now (admins and managers): the job runs it in the background."""
-    if not (visibility.sees_everything(actor) or actor.role == "manager"):
-        from patron.core.errors import PermissionDenied
-
+    if not (visibility.sees_everything(actor) or actor.role == Role.MANAGER):
         raise PermissionDenied(_("Only admins and managers can start a refresh."))
     from patron.analytics.tasks import refresh_now
 

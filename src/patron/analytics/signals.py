@@ -18,13 +18,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from patron.analytics import sql
 from patron.analytics.models import CustomerMetrics, RefreshRun, RfmSegment, Signal, ValueSettings
-from patron.core.formatting import format_date, format_money, format_percent
+from patron.analytics.shown import day as _date
+from patron.analytics.shown import money as _money
+from patron.analytics.shown import percent
 from patron.interactions.models import Notification, Task
 
 MONTH = dt.timedelta(days=30.44)
@@ -224,7 +227,7 @@ def _tasks_for_new_signals(run: RefreshRun, rules: dict[str, SignalRule], now: d
             rule = rules.get(kind)
             due = now + dt.timedelta(days=rule.due_days if rule else 7)
             with translation.override(language or None):
-                title, description = task_title(kind)[:200], task_description(kind, rules)
+                title, description = task_title(kind)[:200], task_description(kind)
             cursor.execute(
                 f"""INSERT INTO {tasks} (title, description, customer_id, due_at, assignee_id,
                         priority, status, source, source_key, remind_at, version,
@@ -270,6 +273,7 @@ def _tasks_for_new_signals(run: RefreshRun, rules: dict[str, SignalRule], now: d
         )
         per_owner = cursor.fetchall()
     notices = []
+    my_day = reverse("worklist:my_day")
     for owner_id, language, count in per_owner:
         with translation.override(language or None):
             text = ngettext(
@@ -279,16 +283,15 @@ def _tasks_for_new_signals(run: RefreshRun, rules: dict[str, SignalRule], now: d
             ) % {"count": count}
         notices.append(
             Notification(
-                recipient_id=owner_id, kind=Notification.Kind.SIGNALS, text=text, url="/my-day/"
+                recipient_id=owner_id, kind=Notification.Kind.SIGNALS, text=text, url=my_day
             )
         )
     Notification.objects.bulk_create(notices, batch_size=1000)
     return created
 
 
-def task_description(kind: str, rules: dict[str, SignalRule]) -> str:
+def task_description(kind: str) -> str:
     """The rule that raised a signal of `kind`, for its task (active language)."""
-    del rules
     texts = {
         Signal.Kind.BUYING_LESS: _(
             "A valuable customer bought much less in the last 12 months than in a usual "
@@ -335,8 +338,8 @@ def explain(kind: str, details: dict[str, Any]) -> str:
         ) % {
             "revenue": _money(d.get("revenue_12m")),
             "usual": _money(d.get("usual_revenue")),
-            "ratio": _percent(d.get("trend")),
-            "threshold": _percent(d.get("threshold")),
+            "ratio": percent(d.get("trend"), places=2),
+            "threshold": percent(d.get("threshold"), places=2),
         }
     if kind == Signal.Kind.WIN_BACK:
         return _(
@@ -366,20 +369,3 @@ def explain(kind: str, details: dict[str, Any]) -> str:
             "f": d.get("f"),
         }
     return ""
-
-
-def _percent(value: Any) -> str:
-    return "—" if value is None else format_percent(round(float(value), 2))
-
-
-def _money(value: Any) -> str:
-    return "—" if value is None else format_money(round(float(value), 2))
-
-
-def _date(value: Any) -> str:
-    if not value:
-        return "—"
-    try:
-        return format_date(dt.date.fromisoformat(str(value)[:10]))
-    except ValueError:
-        return str(value)

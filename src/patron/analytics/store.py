@@ -89,7 +89,7 @@ def _trusted_customers(value_settings: ValueSettings) -> None:
     sql.analyze(TRUSTED)
 
 
-def _stage_case(value_settings: ValueSettings) -> tuple[str, list[Any]]:
+def _stage_case(value_settings: ValueSettings, day: int) -> tuple[str, list[Any]]:
     vs = value_settings
     expression = """CASE
         WHEN o.first_day IS NOT NULL AND %s - o.first_day >= %s
@@ -98,7 +98,7 @@ def _stage_case(value_settings: ValueSettings) -> tuple[str, list[Any]]:
         WHEN COALESCE(c.inbound_recent, 0) = 1 AND COALESCE(c.outbound_recent, 0) = 1 THEN %s
         ELSE %s END"""
     return expression, [
-        None,  # the as-of day, filled by the caller
+        day,
         vs.trust_tenure_days,
         RelationshipStage.TRUST.value,
         max(vs.intimacy_answers, 0),
@@ -113,8 +113,7 @@ def write_metrics(window: Window, value_settings: ValueSettings, now: dt.datetim
     table = CustomerMetrics._meta.db_table
     day = window.day
     _trusted_customers(value_settings)
-    stage, stage_params = _stage_case(value_settings)
-    stage_params[0] = day
+    stage, stage_params = _stage_case(value_settings, day)
     interaction_day = sql.day_number("c.last_interaction_at")
     as_text = "varchar" if sql.is_postgres() else "TEXT"
     # The order of the expressions follows COLUMNS.
