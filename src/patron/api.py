@@ -58,6 +58,15 @@ api.add_router("/orders", commerce_api.orders)
 api.add_router("/products", commerce_api.products)
 api.add_router("/segments", "patron.segments.api.router")
 api.add_router("/dashboards", dashboards_router)
+# Service: /tickets (+ replies), /ticket-categories; /sla-policies, /service-hours,
+# /sla-breaches; /service/kpis.
+api.add_router("/", "patron.service.api.router")
+api.add_router("/", "patron.service.api_sla.router")
+api.add_router("/", "patron.service.api_kpis.router")
+# Feedback: /surveys, /invitations; /responses, /survey-results; /ideas, /programmes.
+api.add_router("/", "patron.feedback.api_surveys.router")
+api.add_router("/", "patron.feedback.api_responses.router")
+api.add_router("/", "patron.feedback.api_ideas.router")
 api.add_router("/", analytics_api.value)
 api.add_router("/signals", "patron.analytics.api_signals.router")
 api.add_router("/", core_router)

@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "patron.commerce",
     "patron.analytics",
     "patron.segments",
+    "patron.service",
+    "patron.feedback",
     "patron.web",
 ]
 
@@ -262,3 +264,24 @@ PATRON_EXCHANGE_RATES = config.env_rates("PATRON_EXCHANGE_RATES")
 # When the nightly refresh of the figures, segments and signals runs (cron fields, in the
 # server's time zone): minute hour.
 PATRON_REFRESH_AT = os.environ.get("PATRON_REFRESH_AT", "30 2")
+
+# --- Service and feedback (issue "Serve and listen") ---------------------------------------
+# The address customers write to and that ticket replies come from; inbound mail to it
+# becomes tickets. Defaults to PATRON_MAIL_FROM.
+PATRON_SUPPORT_EMAIL = os.environ.get("PATRON_SUPPORT_EMAIL", "").strip() or DEFAULT_FROM_EMAIL
+# The domain of the Message-IDs of the mail we send (threading of the answers).
+PATRON_MAIL_DOMAIN = os.environ.get("PATRON_MAIL_DOMAIN", "").strip() or "patron.localhost"
+# An IMAP mailbox polled every few minutes for inbound mail (off when the host is empty).
+PATRON_IMAP_HOST = os.environ.get("PATRON_IMAP_HOST", "").strip()
+PATRON_IMAP_PORT = int(os.environ.get("PATRON_IMAP_PORT", "993"))
+PATRON_IMAP_USER = os.environ.get("PATRON_IMAP_USER", "")
+PATRON_IMAP_PASSWORD = os.environ.get("PATRON_IMAP_PASSWORD", "")
+PATRON_IMAP_FOLDER = os.environ.get("PATRON_IMAP_FOLDER", "INBOX")
+PATRON_IMAP_SSL = config.env_flag("PATRON_IMAP_SSL", True)
+PATRON_IMAP_EVERY_MINUTES = int(os.environ.get("PATRON_IMAP_EVERY_MINUTES", "5"))
+# How often the SLA job looks for tickets at risk and breached, and how early (share of
+# the target time left) a ticket counts as at risk.
+PATRON_SLA_EVERY_MINUTES = int(os.environ.get("PATRON_SLA_EVERY_MINUTES", "5"))
+PATRON_SLA_AT_RISK_SHARE = float(os.environ.get("PATRON_SLA_AT_RISK_SHARE", "0.25"))
+# Public survey pages: answers per client address per hour before refusing (abuse).
+PATRON_SURVEY_RATE_LIMIT = int(os.environ.get("PATRON_SURVEY_RATE_LIMIT", "30"))

@@ -16,6 +16,11 @@ urlpatterns = [
     path("segments/", include("patron.segments.urls")),
     path("", include("patron.analytics.urls")),
     path("", include("patron.analytics.urls_worklist")),
+    path("service/", include("patron.service.urls")),
+    path("manage/service/", include("patron.service.urls_admin")),
+    path("feedback/", include("patron.feedback.urls")),
+    # Public survey pages: no login, a signed token per invitation.
+    path("s/", include("patron.feedback.urls_public")),
     path("audit/", include("patron.core.urls")),
     path("api/v1/", api.urls),
     path("healthz", web_views.healthz, name="healthz"),

@@ -36,6 +36,15 @@ class Role(models.TextChoices):
 class Team(models.Model):
     name = models.CharField(_("name"), max_length=120, unique=True)
     description = models.CharField(_("description"), max_length=500, blank=True)
+    # Who is told when the team's tickets miss their deadlines (SLA escalation).
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("manager"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="managed_teams",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -301,6 +301,10 @@ class Signal(models.Model):
         SILENT = "silent", _("Most valuable, no recent interaction")
         AT_RISK = "at_risk", _("Moved into At risk")
         CANT_LOSE = "cant_lose", _("Moved into Can't lose them")
+        # Raised by the service app when a valuable customer complains.
+        COMPLAINT = "complaint", _("A valuable customer complained")
+        # Raised by the feedback app when a customer gives a low score.
+        DETRACTOR = "detractor", _("Gave a low score")
 
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.CASCADE, related_name="signals", db_index=False

@@ -59,6 +59,16 @@ class Interaction(models.Model):
         related_name="organization_interactions",
         db_index=False,
     )
+    # The ticket this interaction is part of (a reply sent, an email received).
+    ticket = models.ForeignKey(
+        "service.Ticket",
+        verbose_name=_("ticket"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="interactions",
+        db_index=False,
+    )
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     direction = models.CharField(
         _("direction"), max_length=8, choices=Direction.choices, default=Direction.INBOUND
@@ -101,6 +111,11 @@ class Interaction(models.Model):
                 fields=["organization", "-occurred_at"],
                 name="interactions_organization",
                 condition=models.Q(organization__isnull=False),
+            ),
+            models.Index(
+                fields=["ticket", "occurred_at"],
+                name="interactions_ticket",
+                condition=models.Q(ticket__isnull=False),
             ),
         ]
 
@@ -331,6 +346,9 @@ class Notification(models.Model):
         MENTION = "mention", _("Mention")
         TASK_ASSIGNED = "task_assigned", _("Task assigned")
         SIGNALS = "signals", _("New signals")
+        TICKET = "ticket", _("Ticket")
+        SLA = "sla", _("Ticket deadline")
+        FEEDBACK = "feedback", _("Feedback")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

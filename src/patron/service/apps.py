@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ServiceConfig(AppConfig):
+    name = "patron.service"
+    label = "service"
+    verbose_name = _("Service")
+
+    def ready(self) -> None:
+        from patron.core.relations import register_customer_relation
+        from patron.service import models as m
+
+        register_customer_relation(m.Ticket, "customer")
+        register_customer_relation(m.WinBackWindow, "customer")
