@@ -63,9 +63,10 @@ api.add_router("/dashboards", dashboards_router)
 api.add_router("/", "patron.service.api.router")
 api.add_router("/", "patron.service.api_sla.router")
 api.add_router("/", "patron.service.api_kpis.router")
-# Feedback: /surveys, /invitations; /responses, /survey-results; /ideas, /programmes.
+# Feedback: /surveys, /invitations; /responses; /survey-results; /ideas, /programmes.
 api.add_router("/", "patron.feedback.api_surveys.router")
 api.add_router("/", "patron.feedback.api_responses.router")
+api.add_router("/", "patron.feedback.api_results.router")
 api.add_router("/", "patron.feedback.api_ideas.router")
 api.add_router("/", analytics_api.value)
 api.add_router("/signals", "patron.analytics.api_signals.router")

@@ -18,6 +18,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "refresh": ("refresh", "refresh customer metrics, tiers, CLV, segments and signals"),
     "export": ("exportdata", "export customers OUT.csv [--vcard] [filters]"),
     "clv": ("clv", "fit the CLV models: clv fit [--calibration-end D] [--holdout-end D] [--json]"),
+    "mail": ("mail", "inbound mail to tickets: mail ingest FILE.eml|DIR [--json]"),
+    "surveys": ("surveys", "surveys send SURVEY --segment SEGMENT [--dry-run]"),
     "check": ("check", "check the configuration (add --deploy for production)"),
     "compilemessages": ("compilecatalogs", "compile the message catalogues"),
     "collectstatic": ("collectstatic", "gather static files into the data directory"),

@@ -16,8 +16,11 @@ urlpatterns = [
     path("segments/", include("patron.segments.urls")),
     path("", include("patron.analytics.urls")),
     path("", include("patron.analytics.urls_worklist")),
+    path("service/kpis/", include("patron.service.urls_kpis")),
     path("service/", include("patron.service.urls")),
     path("manage/service/", include("patron.service.urls_admin")),
+    path("feedback/results/", include("patron.feedback.urls_results")),
+    path("feedback/ideas/", include("patron.feedback.urls_ideas")),
     path("feedback/", include("patron.feedback.urls")),
     # Public survey pages: no login, a signed token per invitation.
     path("s/", include("patron.feedback.urls_public")),
