@@ -58,8 +58,9 @@ api.add_router("/orders", commerce_api.orders)
 api.add_router("/products", commerce_api.products)
 api.add_router("/segments", "patron.segments.api.router")
 api.add_router("/dashboards", dashboards_router)
-# Service: /tickets (+ replies), /ticket-categories; /sla-policies, /service-hours,
-# /sla-breaches; /service/kpis.
+# Service: /tickets/inbound-mail; /tickets (+ replies, notes); /sla-policies, /service-hours,
+# /sla-breaches, /ticket-categories; /service/kpis.
+api.add_router("/", "patron.service.api_mail.router")  # /tickets/inbound-mail first
 api.add_router("/", "patron.service.api.router")
 api.add_router("/", "patron.service.api_sla.router")
 api.add_router("/", "patron.service.api_kpis.router")
