@@ -462,3 +462,18 @@ class ProgrammeMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.programme}"
+
+
+class SurveyAttempt(models.Model):
+    """One use of the public survey pages from a client address (an answer or unsubscribe
+    sent, a link that was refused): too many within an hour and the address is turned
+    away for a while. A table rather than the cache, so every worker counts the same."""
+
+    client = models.CharField(max_length=45, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["client", "at"], name="survey_attempts_client")]
+
+    def __str__(self) -> str:
+        return f"{self.client} {self.at:%Y-%m-%d %H:%M}"
