@@ -10,6 +10,7 @@ class FeedbackConfig(AppConfig):
     def ready(self) -> None:
         from patron.core.relations import register_customer_relation
         from patron.feedback import models as m
+        from patron.feedback import triggers  # noqa: F401  (survey triggers, survey cap counter)
 
         register_customer_relation(m.Invitation, "customer")
         register_customer_relation(m.Response, "customer")

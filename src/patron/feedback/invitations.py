@@ -1,0 +1,399 @@
+"""Inviting customers to answer a survey: one at a time (`invite`, used by the triggers,
+the API and the customer page) or a whole segment at once (`send_to_segment`).
+
+Every invitation is stored, even one that is refused (status SKIPPED with the reason),
+so staff see why a customer was not asked. Email invitations obey `can_contact` for the
+purpose "surveys": an opt-in is needed, an email address, and the frequency cap; quiet
+hours only delay (PENDING with `send_after`). Link invitations are handed out by staff
+(in person, on a receipt, in a chat), so no email consent is asked for them. A customer
+invited to a survey is not invited to it again within its cool-down, whatever the way.
+
+Email invitations are sent by `patron.feedback.sending.send_pending` (every minute),
+which asks `can_contact` again at the moment of sending.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from patron.core import visibility
+from patron.core.audit import audit_record
+from patron.core.errors import ValidationFailed
+from patron.core.models import AuditEntry
+from patron.customers.contactability import can_contact, register_contact_counter
+from patron.customers.models import Channel, Consent, ContactPoint, Customer, Purpose
+from patron.feedback.models import Invitation, Survey, Trigger
+from patron.feedback.services import require_edit
+from patron.feedback.tokens import answer_url, new_nonce, version_for
+
+if TYPE_CHECKING:
+    from patron.accounts.models import User
+    from patron.segments.models import Segment
+
+# Invitations written per INSERT when a segment is invited.
+BATCH = 1000
+# Customers listed by name in a segment report.
+SAMPLE = 20
+# Statuses that mean the customer was (or is about to be) asked: they start a cool-down.
+ASKED = (
+    Invitation.Status.PENDING,
+    Invitation.Status.SENT,
+    Invitation.Status.RESPONDED,
+)
+
+
+# --- The frequency cap -----------------------------------------------------------------------
+
+
+def sent_since(customer_id: int, since: dt.datetime) -> int:
+    """Survey emails sent to the customer since `since` (one query on invitations_sent)."""
+    return Invitation.objects.filter(
+        customer_id=customer_id, sent_at__gte=since, via=Invitation.Via.EMAIL
+    ).count()
+
+
+register_contact_counter(sent_since)
+
+
+# --- One customer ----------------------------------------------------------------------------
+
+
+def in_cooldown(survey: Survey, customer_id: int, now: dt.datetime) -> bool:
+    if not survey.cooldown_days:
+        return False
+    since = now - dt.timedelta(days=survey.cooldown_days)
+    return Invitation.objects.filter(
+        customer_id=customer_id, survey=survey, created_at__gte=since, status__in=ASKED
+    ).exists()
+
+
+def _language(survey: Survey, customer: Customer) -> str:
+    version = version_for(survey, customer.language)
+    return version.language if version is not None else survey.default_language
+
+
+def invite(
+    *,
+    survey: Survey,
+    customer: Customer,
+    via: str = Invitation.Via.EMAIL,
+    trigger: str = Trigger.MANUAL,
+    ticket: Any = None,
+    order: Any = None,
+    about_user: User | None = None,
+    actor: User | None = None,
+    now: dt.datetime | None = None,
+) -> Invitation:
+    """Invite `customer` to `survey`; the stored invitation says what happened (PENDING
+    to be emailed, SENT for a link handed out, SKIPPED with `skip_reason`). A link
+    invitation carries its answer address as `.url`."""
+    now = now or timezone.now()
+    if via not in Invitation.Via.values:
+        raise ValidationFailed(
+            _("Invite by email or by link."), details={"via": [_("Unknown way.")]}
+        )
+    if trigger not in Trigger.values:
+        raise ValidationFailed(_("Unknown touchpoint."), details={"trigger": [trigger]})
+    invitation = Invitation(
+        survey=survey,
+        customer=customer,
+        via=via,
+        trigger=trigger,
+        ticket=ticket,
+        order=order,
+        about_user=about_user if about_user is not None else None,
+        created_by=actor if actor is not None and actor.pk else None,
+        created_at=now,
+        nonce=new_nonce(),
+        language=_language(survey, customer),
+        expires_at=now + dt.timedelta(days=survey.valid_days),
+    )
+    reason = ""
+    if survey.status != Survey.Status.ACTIVE:
+        reason = _("The survey is not active.")
+    elif version_for(survey, customer.language) is None:
+        reason = _("The survey has no language version.")
+    elif in_cooldown(survey, customer.pk, now):
+        reason = _("Already invited to this survey in the last %(days)d days.") % {
+            "days": survey.cooldown_days
+        }
+    elif via == Invitation.Via.EMAIL:
+        decision = can_contact(customer, Channel.EMAIL, Purpose.SURVEYS, now)
+        if decision.code == "quiet_hours" and decision.next_allowed_at:
+            invitation.send_after = decision.next_allowed_at
+        elif not decision.allowed:
+            reason = decision.reason
+        else:
+            invitation.send_after = now
+    if reason:
+        invitation.status = Invitation.Status.SKIPPED
+        invitation.skip_reason = reason[:300]
+    elif via == Invitation.Via.LINK:
+        # Handed out at once: it counts as sent (but not toward the email cap).
+        invitation.status = Invitation.Status.SENT
+        invitation.sent_at = now
+    else:
+        invitation.status = Invitation.Status.PENDING
+    invitation.save()
+    if via == Invitation.Via.LINK and invitation.status == Invitation.Status.SENT:
+        invitation.url = answer_url(invitation)  # type: ignore[attr-defined]
+    return invitation
+
+
+def invite_by_staff(
+    *,
+    actor: User,
+    survey: Survey,
+    customer: Customer,
+    via: str = Invitation.Via.LINK,
+    now: dt.datetime | None = None,
+) -> Invitation:
+    """An invitation a staff member makes for a customer they may change (the customer
+    page, the API): a link to hand out, or an email."""
+    visibility.require_write(actor, customer)
+    with transaction.atomic():
+        invitation = invite(
+            survey=survey,
+            customer=customer,
+            via=via,
+            trigger=Trigger.MANUAL,
+            about_user=actor,
+            actor=actor,
+            now=now,
+        )
+        audit_record(
+            actor,
+            AuditEntry.Action.CREATE,
+            invitation,
+            [{"field": "status", "old": None, "new": invitation.status}],
+        )
+    return invitation
+
+
+# --- A whole segment -------------------------------------------------------------------------
+
+REASONS = ("no_consent", "no_email", "cooldown", "frequency_cap", "other")
+
+
+@dataclass
+class SendReport:
+    """What sending a survey to a segment does (dry run) or did."""
+
+    survey_id: int
+    segment_id: int
+    dry_run: bool
+    members: int = 0
+    invite: int = 0
+    delayed: int = 0
+    skipped: dict[str, int] = field(default_factory=lambda: dict.fromkeys(REASONS, 0))
+    created: int = 0
+    sample: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(self.skipped.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "survey_id": self.survey_id,
+            "segment_id": self.segment_id,
+            "dry_run": self.dry_run,
+            "members": self.members,
+            "would_invite": self.invite,
+            "delayed_quiet_hours": self.delayed,
+            "skipped": dict(self.skipped),
+            "skipped_total": self.skipped_total,
+            "created": self.created,
+            "sample": self.sample,
+        }
+
+
+def reason_label(code: str) -> str:
+    return {
+        "invite": _("Invited"),
+        "quiet_hours": _("Delayed by quiet hours"),
+        "no_consent": _("No consent to surveys by email"),
+        "no_email": _("No email address"),
+        "cooldown": _("Invited lately (cool-down)"),
+        "frequency_cap": _("Frequency cap reached"),
+        "other": _("Not allowed"),
+    }.get(code, code)
+
+
+def _members(segment: Segment) -> QuerySet[Customer]:
+    from patron.segments.models import SegmentMembership
+
+    current = SegmentMembership.objects.filter(
+        segment=segment, customer=OuterRef("pk"), left_at__isnull=True
+    )
+    return Customer.objects.filter(Exists(current))
+
+
+def _classified(survey: Survey, segment: Segment, now: dt.datetime) -> QuerySet[Customer]:
+    """The segment's customers, each with the set-based verdicts: consent to surveys by
+    email, an email address, a cool-down, and whether preferences (quiet hours, a cap)
+    need the full `can_contact` rule."""
+    consent = Consent.objects.filter(
+        customer=OuterRef("pk"),
+        channel=Channel.EMAIL,
+        purpose=Purpose.SURVEYS,
+        status=Consent.Status.GRANTED,
+    )
+    email = ContactPoint.objects.filter(customer=OuterRef("pk"), kind=ContactPoint.Kind.EMAIL)
+    since = now - dt.timedelta(days=survey.cooldown_days)
+    recent = Invitation.objects.filter(
+        customer=OuterRef("pk"), survey=survey, created_at__gte=since, status__in=ASKED
+    )
+    from patron.customers.models import Preferences
+
+    particular = Preferences.objects.filter(customer=OuterRef("pk")).filter(
+        Q(max_messages_per_30_days__isnull=False)
+        | Q(quiet_hours_start__isnull=False, quiet_hours_end__isnull=False)
+    )
+    rows = _members(segment).annotate(
+        has_consent=Exists(consent),
+        has_email=Exists(email),
+        particular=Exists(particular),
+    )
+    if survey.cooldown_days:
+        rows = rows.annotate(cooled=Exists(recent))
+    return rows.order_by("pk")
+
+
+def _verdicts(
+    survey: Survey, segment: Segment, now: dt.datetime
+) -> list[tuple[Customer, str, dt.datetime | None, str]]:
+    """(customer, code, send_after, reason text) for every member, in batches: the simple
+    cases decided by the query, customers with quiet hours or a cap by `can_contact`
+    (their consents, contact points and preferences read with them)."""
+    out: list[tuple[Customer, str, dt.datetime | None, str]] = []
+    rows = _classified(survey, segment, now).only("pk", "display_name", "language", "time_zone")
+    last = 0
+    while True:
+        batch = list(rows.filter(pk__gt=last)[:BATCH])
+        if not batch:
+            return out
+        last = batch[-1].pk
+        hard = []
+        for customer in batch:
+            if getattr(customer, "cooled", False):
+                out.append((customer, "cooldown", None, ""))
+            elif not customer.has_consent:
+                out.append((customer, "no_consent", None, ""))
+            elif not customer.has_email:
+                out.append((customer, "no_email", None, ""))
+            elif customer.particular:
+                hard.append(customer.pk)
+            else:
+                out.append((customer, "invite", now, ""))
+        if hard:
+            full = (
+                Customer.objects.filter(pk__in=hard)
+                .select_related("preferences")
+                .prefetch_related("consents", "contact_points")
+                .order_by("pk")
+            )
+            for customer in full:
+                decision = can_contact(customer, Channel.EMAIL, Purpose.SURVEYS, now)
+                if decision.allowed:
+                    out.append((customer, "invite", now, ""))
+                elif decision.code == "quiet_hours":
+                    out.append((customer, "quiet_hours", decision.next_allowed_at, ""))
+                elif decision.code in REASONS:
+                    out.append((customer, decision.code, None, decision.reason))
+                elif decision.code == "unreachable":
+                    out.append((customer, "no_email", None, decision.reason))
+                else:
+                    out.append((customer, "other", None, decision.reason))
+
+
+def send_to_segment(
+    *,
+    survey: Survey,
+    segment: Segment,
+    actor: User | None,
+    dry_run: bool = True,
+    now: dt.datetime | None = None,
+    sample: int = SAMPLE,
+) -> SendReport:
+    """Invite by email every current member of `segment` to `survey`; with `dry_run`,
+    only count what would happen. Refused customers are stored as SKIPPED invitations
+    (with the reason) when it is for real; the others are PENDING, emailed by the
+    sending job."""
+    require_edit(actor)
+    now = now or timezone.now()
+    if survey.status != Survey.Status.ACTIVE:
+        raise ValidationFailed(
+            _("Activate the survey “%(name)s” before sending it.") % {"name": survey.name},
+            details={"survey": [_("Not active.")]},
+        )
+    verdicts = _verdicts(survey, segment, now)
+    report = SendReport(survey_id=survey.pk, segment_id=segment.pk, dry_run=dry_run)
+    report.members = len(verdicts)
+    counts = Counter(code for _c, code, _a, _r in verdicts)
+    report.invite = counts["invite"]
+    report.delayed = counts["quiet_hours"]
+    for code in REASONS:
+        report.skipped[code] = counts[code]
+    report.sample = [
+        {"customer_id": c.pk, "name": c.display_name, "outcome": code, "label": reason_label(code)}
+        for c, code, _a, _r in verdicts[:sample]
+    ]
+    if dry_run:
+        return report
+    cooldown_text = _("Already invited to this survey in the last %(days)d days.") % {
+        "days": survey.cooldown_days
+    }
+    texts = {
+        "no_consent": _("No consent recorded for this channel and purpose."),
+        "no_email": _("No contact point for this channel."),
+        "cooldown": cooldown_text,
+    }
+    expires = now + dt.timedelta(days=survey.valid_days)
+    with transaction.atomic():
+        pending: list[Invitation] = []
+        for customer, code, send_after, reason in verdicts:
+            asked = code in ("invite", "quiet_hours")
+            pending.append(
+                Invitation(
+                    survey=survey,
+                    customer_id=customer.pk,
+                    via=Invitation.Via.EMAIL,
+                    trigger=Trigger.MANUAL,
+                    status=Invitation.Status.PENDING if asked else Invitation.Status.SKIPPED,
+                    skip_reason="" if asked else (reason or texts.get(code, ""))[:300],
+                    language=_language(survey, customer),
+                    nonce=new_nonce(),
+                    about_user_id=None,
+                    created_by=actor if actor is not None and actor.pk else None,
+                    created_at=now,
+                    send_after=send_after if asked else None,
+                    expires_at=expires,
+                )
+            )
+            if len(pending) >= BATCH:
+                Invitation.objects.bulk_create(pending)
+                report.created += len(pending)
+                pending = []
+        if pending:
+            Invitation.objects.bulk_create(pending)
+            report.created += len(pending)
+        audit_record(
+            actor,
+            AuditEntry.Action.CREATE,
+            survey,
+            [
+                {"field": "sent_to_segment", "old": None, "new": segment.pk},
+                {"field": "invited", "old": None, "new": report.invite + report.delayed},
+                {"field": "skipped", "old": None, "new": report.skipped_total},
+            ],
+        )
+    return report
