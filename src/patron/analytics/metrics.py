@@ -174,3 +174,26 @@ def aggregate_contact(window: Window, value_settings: ValueSettings) -> int:
         cursor.execute(answers_sql, [False, as_of])
     sql.analyze(CONTACT)
     return count
+
+
+SERVICE = "patron_refresh_service"
+
+
+def aggregate_service() -> int:
+    """One row per customer with tickets still needing us (new, open, waiting on the
+    customer): how many, and how many of them are complaints. The state now, whatever
+    the refresh's `as_of`: tickets keep no history of their statuses."""
+    sql.scratch_table(SERVICE, "customer_id, open_tickets integer, open_complaints integer")
+    statement = f"""
+        INSERT INTO {SERVICE} (customer_id, open_tickets, open_complaints)
+        SELECT t.customer_id, COUNT(*),
+               SUM(CASE WHEN t.type = 'complaint' THEN 1 ELSE 0 END)
+        FROM service_ticket t
+        WHERE t.status IN ('new', 'open', 'waiting')
+        GROUP BY t.customer_id
+    """  # noqa: S608 (our table names)
+    with connection.cursor() as cursor:
+        cursor.execute(statement)
+        count = cursor.rowcount
+    sql.analyze(SERVICE)
+    return count

@@ -2,6 +2,7 @@
 
 1. orders: one aggregate of the orders by customer and day;
 2. contact: one aggregate of the interactions and answers;
+   service: the open tickets and complaints per customer;
 3. tiers: value tiers, ABC classes and RFM scores (window functions);
 4. clv: BG/NBD and Gamma-Gamma fitted on the base, every buyer scored;
 5. write: the metrics table emptied and filled in one statement (stages decided there);
@@ -31,7 +32,7 @@ from patron.core.errors import Conflict
 
 log = logging.getLogger(__name__)
 
-STEPS = ("orders", "contact", "tiers", "clv", "write", "segments", "signals")
+STEPS = ("orders", "contact", "service", "tiers", "clv", "write", "segments", "signals")
 STALE_AFTER = dt.timedelta(hours=2)  # a "running" run older than this crashed
 
 Progress = Callable[[str, int, int], None]
@@ -93,6 +94,7 @@ def refresh(
             _postgres_work_memory()
             stats["buyers"] = step("orders", lambda: metrics.aggregate_orders(window))
             stats["in_contact"] = step("contact", lambda: metrics.aggregate_contact(window, vs))
+            stats["with_open_tickets"] = step("service", metrics.aggregate_service)
             stats["ranked"] = step("tiers", lambda: ranking.rank_customers(window, vs))
             stats.update(ranking.thresholds())
             stats["clv"] = step("clv", lambda: scoring.score_customers(window))

@@ -24,7 +24,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from patron.analytics import sql
-from patron.analytics.models import CustomerMetrics, RefreshRun, RfmSegment, Signal, ValueSettings
+from patron.analytics.models import (
+    AbcClass,
+    CustomerMetrics,
+    RefreshRun,
+    RfmSegment,
+    Signal,
+    ValueSettings,
+    ValueTier,
+)
 from patron.analytics.shown import day as _date
 from patron.analytics.shown import money as _money
 from patron.analytics.shown import percent
@@ -313,6 +321,16 @@ def task_description(kind: str) -> str:
             "One of our most frequent buyers has stopped buying (RFM: Can't lose them). "
             "Act now, personally."
         ),
+        Signal.Kind.COMPLAINT: _(
+            "One of our most valuable customers complained. You are their caretaker: call "
+            "them today, make sure the complaint is resolved well, and keep in touch during "
+            "the 30-day win-back window shown on the customer page."
+        ),
+        Signal.Kind.DETRACTOR: _(
+            "This customer gave us a low score. Read what they said, call or write to them "
+            "personally, and log your reply: the feedback loop closes only when they have "
+            "been answered."
+        ),
     }
     return str(texts.get(kind, ""))
 
@@ -324,6 +342,8 @@ def task_title(kind: str) -> str:
         Signal.Kind.SILENT: _("Get in touch: a most valuable customer we have not spoken to"),
         Signal.Kind.AT_RISK: _("Reach out: this customer moved into At risk"),
         Signal.Kind.CANT_LOSE: _("Act now: a customer we can't lose is slipping away"),
+        Signal.Kind.COMPLAINT: _("Call today: a most valuable customer complained"),
+        Signal.Kind.DETRACTOR: _("Answer a customer who gave a low score"),
     }
     return str(titles.get(kind, _("Follow up on a signal")))
 
@@ -368,4 +388,38 @@ def explain(kind: str, details: dict[str, Any]) -> str:
             "r": d.get("r"),
             "f": d.get("f"),
         }
+    if kind == Signal.Kind.COMPLAINT:
+        return _complaint_reason(d)
+    if kind == Signal.Kind.DETRACTOR:
+        return _detractor_reason(d)
     return ""
+
+
+def _complaint_reason(d: dict[str, Any]) -> str:
+    tier = d.get("tier")
+    if tier == ValueTier.MOST_VALUABLE:
+        who = _("A most valuable customer")
+    elif d.get("abc") == AbcClass.A:
+        who = _("An A-class customer")
+    else:
+        who = _("A valuable customer")
+    text = _("%(who)s (%(revenue)s in the last 12 months) complained: “%(subject)s”.") % {
+        "who": who,
+        "revenue": _money(d.get("revenue_12m")),
+        "subject": d.get("subject") or "—",
+    }
+    if d.get("caretaker"):
+        text += " " + _("Caretaker: %(name)s.") % {"name": d["caretaker"]}
+    return text
+
+
+def _detractor_reason(d: dict[str, Any]) -> str:
+    score, survey = d.get("score"), d.get("survey")
+    if score is None:
+        return _("Gave a low score in a survey.")
+    if survey:
+        return _("Gave a score of %(score)s in the survey “%(survey)s”.") % {
+            "score": score,
+            "survey": survey,
+        }
+    return _("Gave a score of %(score)s in a survey.") % {"score": score}

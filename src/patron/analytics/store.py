@@ -15,7 +15,7 @@ from typing import Any
 from django.db import connection, models
 
 from patron.analytics import sql
-from patron.analytics.metrics import CONTACT, ORDERS, Window
+from patron.analytics.metrics import CONTACT, ORDERS, SERVICE, Window
 from patron.analytics.models import CustomerMetrics, RelationshipStage, ValueSettings
 from patron.analytics.ranking import RANKS
 from patron.analytics.scoring import SCORES
@@ -93,7 +93,7 @@ def _stage_case(value_settings: ValueSettings, day: int) -> tuple[str, list[Any]
     vs = value_settings
     expression = """CASE
         WHEN o.first_day IS NOT NULL AND %s - o.first_day >= %s
-             AND tr.customer_id IS NOT NULL THEN %s
+             AND tr.customer_id IS NOT NULL AND COALESCE(sv.open_complaints, 0) = 0 THEN %s
         WHEN COALESCE(c.answers, 0) >= %s AND COALESCE(o.orders_total, 0) >= %s THEN %s
         WHEN COALESCE(c.inbound_recent, 0) = 1 AND COALESCE(c.outbound_recent, 0) = 1 THEN %s
         ELSE %s END"""
@@ -140,7 +140,8 @@ def write_metrics(window: Window, value_settings: ValueSettings, now: dt.datetim
                     THEN {sql.greatest(f"{day} - {interaction_day}", "0")} END,
                COALESCE(c.interactions_12m, 0),
                (COALESCE(c.inbound_recent, 0) = 1 AND COALESCE(c.outbound_recent, 0) = 1),
-               COALESCE(c.declined_12m, 0), COALESCE(c.answers, 0), 0, 0,
+               COALESCE(c.declined_12m, 0), COALESCE(c.answers, 0),
+               COALESCE(sv.open_tickets, 0), COALESCE(sv.open_complaints, 0),
                r.value_rank, COALESCE(r.value_tier, ''),
                COALESCE(r.below_zero_reasons, ''), r.revenue_share_before,
                COALESCE(r.abc_class, ''), r.r_score, r.f_score, r.m_score,
@@ -157,6 +158,7 @@ def write_metrics(window: Window, value_settings: ValueSettings, now: dt.datetim
         LEFT JOIN {SCORES} s ON s.customer_id = cu.id
         LEFT JOIN {PREVIOUS} p ON p.customer_id = cu.id
         LEFT JOIN {TRUSTED} tr ON tr.customer_id = cu.id
+        LEFT JOIN {SERVICE} sv ON sv.customer_id = cu.id
         ORDER BY cu.id
     """  # noqa: S608
     names = ", ".join(COLUMNS)
@@ -202,4 +204,4 @@ def _indexes_built_after(model: type[models.Model]) -> Iterator[None]:
 
 
 def drop_all() -> None:
-    sql.drop_scratch(ORDERS, CONTACT, RANKS, SCORES, PREVIOUS, TRUSTED)
+    sql.drop_scratch(ORDERS, CONTACT, SERVICE, RANKS, SCORES, PREVIOUS, TRUSTED)

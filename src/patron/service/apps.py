@@ -13,3 +13,4 @@ class ServiceConfig(AppConfig):
 
         register_customer_relation(m.Ticket, "customer")
         register_customer_relation(m.WinBackWindow, "customer")
+        from patron.service import complaints  # noqa: F401 (valuable complainers)
