@@ -12,14 +12,30 @@ reading a million responses. See docs/decisions/0025-survey-results-from-rollups
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
-from typing import Any
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
-from patron.feedback.models import Response, ResponseRollup, Survey
+from patron.core import visibility
+from patron.core.audit import audit_record
+from patron.core.errors import NotFound, ValidationFailed
+from patron.core.models import AuditEntry
+from patron.feedback.models import Response, ResponseRollup, Survey, VerbatimTag
 from patron.segments.models import SegmentMembership
 
+if TYPE_CHECKING:
+    from patron.accounts.models import User
+
+MAX_TAGS = 20
 Dim = ResponseRollup.Dimension
 Band = Response.Band
 
@@ -165,3 +181,492 @@ def rollup_rebuild(*, survey: Survey | int | None = None) -> int:
         cursor.execute(sql, params)
         written += max(cursor.rowcount, 0)
     return written
+
+
+# --- Scores: the definitions ------------------------------------------------------------
+
+LOW_COUNT = 10  # fewer scored responses than this: the score is shown, marked as unsure
+PERIODS = ("week", "month")
+BREAKDOWNS = ("segment", "tier", "trigger", "owner", "team")
+DEFAULT_MONTHS = 12
+
+
+@dataclass
+class Score:
+    """Counts of responses and the survey kind's score over them.
+
+    - NPS (0-10): % promoters (9-10) minus % detractors (0-6) of the scored responses,
+      rounded to a whole number from -100 to 100. `value` is the NPS.
+    - CSAT (1-5): % satisfied (4-5) of the scored responses, rounded; `mean` the mean
+      score (1 decimal). `value` is the % satisfied.
+    - CES (1 easy … 7 hard): the mean score (1 decimal; lower is better) and the %
+      with high effort (6-7). `value` is the mean.
+    - Custom surveys have no score: `value` is None.
+    No scored response: every score is None."""
+
+    kind: str
+    responses: int = 0
+    scored: int = 0
+    score_sum: int = 0
+    favourable: int = 0
+    neutral: int = 0
+    unfavourable: int = 0
+
+    def add(self, row: dict[str, Any]) -> None:
+        for name in _COUNTERS:
+            setattr(self, name, getattr(self, name) + (row.get(name) or 0))
+
+    def _percent(self, count: int) -> int | None:
+        return round(100 * count / self.scored) if self.scored else None
+
+    @property
+    def favourable_pct(self) -> int | None:
+        return self._percent(self.favourable)
+
+    @property
+    def neutral_pct(self) -> int | None:
+        return self._percent(self.neutral)
+
+    @property
+    def unfavourable_pct(self) -> int | None:
+        return self._percent(self.unfavourable)
+
+    @property
+    def mean(self) -> float | None:
+        return round(self.score_sum / self.scored, 1) if self.scored else None
+
+    @property
+    def nps(self) -> int | None:
+        if not self.scored:
+            return None
+        return round(100 * (self.favourable - self.unfavourable) / self.scored)
+
+    @property
+    def value(self) -> float | int | None:
+        if self.kind == "nps":
+            return self.nps
+        if self.kind == "csat":
+            return self.favourable_pct
+        if self.kind == "ces":
+            return self.mean
+        return None
+
+    @property
+    def low_count(self) -> bool:
+        return self.scored < LOW_COUNT
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "responses": self.responses,
+            "scored": self.scored,
+            "value": self.value,
+            "mean": self.mean,
+            "favourable": self.favourable,
+            "neutral": self.neutral,
+            "unfavourable": self.unfavourable,
+            "favourable_pct": self.favourable_pct,
+            "neutral_pct": self.neutral_pct,
+            "unfavourable_pct": self.unfavourable_pct,
+            "low_count": self.low_count,
+        }
+
+
+def score_label(kind: str) -> str:
+    return {
+        "nps": _("NPS"),
+        "csat": _("CSAT (% satisfied)"),
+        "ces": _("CES (mean effort, lower is better)"),
+    }.get(kind, _("Responses"))
+
+
+@dataclass
+class Point:
+    start: dt.date
+    label: str
+    score: Score
+
+
+@dataclass
+class BreakdownRow:
+    key: str
+    label: str
+    score: Score
+
+
+@dataclass
+class Results:
+    survey_ids: list[int]
+    kind: str
+    start: dt.date
+    end: dt.date
+    period: str
+    by: str
+    total: Score
+    trend: list[Point]
+    breakdown: list[BreakdownRow]
+    by_label: str = ""
+    low_count: int = LOW_COUNT
+
+
+def _bucket(day: dt.date, period: str) -> dt.date:
+    if period == "week":
+        return day - dt.timedelta(days=day.weekday())
+    return day.replace(day=1)
+
+
+def _buckets(start: dt.date, end: dt.date, period: str) -> list[dt.date]:
+    out: list[dt.date] = []
+    current = _bucket(start, period)
+    while current <= end:
+        out.append(current)
+        if period == "week":
+            current += dt.timedelta(days=7)
+        else:
+            current = (current.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return out
+
+
+def _bucket_label(start: dt.date, period: str) -> str:
+    if period == "week":
+        return start.isoformat()
+    return start.strftime("%Y-%m")
+
+
+def default_range(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The last 12 months (this one and the 11 before) up to today, UTC."""
+    today = today or timezone.now().astimezone(dt.UTC).date()
+    first = today.replace(day=1)
+    for _month in range(DEFAULT_MONTHS - 1):
+        first = (first - dt.timedelta(days=1)).replace(day=1)
+    return first, today
+
+
+def _labels(by: str, keys: list[str]) -> dict[str, str]:
+    """What each breakdown key is called: one query for owners, teams or segments."""
+    from patron.accounts.models import Team, User
+    from patron.analytics.models import ValueTier
+    from patron.feedback.models import Trigger
+    from patron.segments.models import Segment
+
+    ids = [int(key) for key in keys if key.isdigit()]
+    if by == "trigger":
+        names = {str(value): str(label) for value, label in Trigger.choices}
+    elif by == "tier":
+        names = {str(value): str(label) for value, label in ValueTier.choices}
+        names["none"] = str(_("No tier"))
+    elif by == "owner":
+        names = {
+            str(pk): name or email
+            for pk, name, email in User.objects.filter(pk__in=ids).values_list(
+                "pk", "full_name", "email"
+            )
+        }
+        names[""] = str(_("No owner"))
+    elif by == "team":
+        names = {
+            str(pk): name for pk, name in Team.objects.filter(pk__in=ids).values_list("pk", "name")
+        }
+        names[""] = str(_("No team"))
+    else:
+        names = {
+            str(pk): name
+            for pk, name in Segment.objects.filter(pk__in=ids).values_list("pk", "name")
+        }
+    return {key: names.get(key, key or "—") for key in keys}
+
+
+def results(
+    *,
+    survey_ids: list[int],
+    kind: str,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    period: str = "month",
+    by: str = "trigger",
+) -> Results:
+    """The headline score, its trend per week or month and a breakdown by one dimension,
+    for the surveys named (one, or every survey of a kind) between two days (UTC,
+    inclusive), summed from the roll-ups: three queries (and one for the breakdown's
+    names) whatever the number of responses."""
+    if period not in PERIODS:
+        raise ValidationFailed(
+            _("Choose week or month."), details={"period": [_("Choose week or month.")]}
+        )
+    if by not in BREAKDOWNS:
+        raise ValidationFailed(
+            _("Not a breakdown."), details={"by": [_("Choose one of: %s.") % ", ".join(BREAKDOWNS)]}
+        )
+    default_start, default_end = default_range()
+    start = start or default_start
+    end = end or default_end
+    if start > end:
+        raise ValidationFailed(
+            _("The period ends before it starts."),
+            details={"from": [_("Must be on or before the end.")]},
+        )
+    in_range = ResponseRollup.objects.filter(survey_id__in=survey_ids, day__gte=start, day__lte=end)
+    sums = {name: Sum(name) for name in _COUNTERS}
+    total = Score(kind)
+    points = {bucket: Score(kind) for bucket in _buckets(start, end, period)}
+    for row in in_range.filter(dimension=Dim.ALL).values("day").annotate(**sums):
+        day = row["day"]
+        if isinstance(day, str):  # a raw date on SQLite in some aggregations
+            day = dt.date.fromisoformat(day)
+        total.add(row)
+        points.setdefault(_bucket(day, period), Score(kind)).add(row)
+    trend = [
+        Point(start=bucket, label=_bucket_label(bucket, period), score=score)
+        for bucket, score in sorted(points.items())
+    ]
+    dimension = Dim(by)
+    rows = list(in_range.filter(dimension=dimension).values("key").annotate(**sums).order_by("key"))
+    labels = _labels(by, [row["key"] for row in rows])
+    breakdown = []
+    for row in rows:
+        score = Score(kind)
+        score.add(row)
+        breakdown.append(BreakdownRow(key=row["key"], label=labels[row["key"]], score=score))
+    breakdown.sort(key=lambda r: (-r.score.responses, r.label))
+    return Results(
+        survey_ids=list(survey_ids),
+        kind=kind,
+        start=start,
+        end=end,
+        period=period,
+        by=by,
+        total=total,
+        trend=trend,
+        breakdown=breakdown,
+        by_label=str(Dim(by).label),
+    )
+
+
+def overview(surveys: list[Survey], *, today: dt.date | None = None) -> dict[int, Results]:
+    """Each survey's last 12 months by month (the index page's headline and sparkline):
+    one query for all surveys' trends."""
+    start, end = default_range(today)
+    ids = [survey.pk for survey in surveys]
+    kinds = {survey.pk: survey.kind for survey in surveys}
+    sums = {name: Sum(name) for name in _COUNTERS}
+    out = {
+        survey.pk: Results(
+            survey_ids=[survey.pk],
+            kind=survey.kind,
+            start=start,
+            end=end,
+            period="month",
+            by="",
+            total=Score(survey.kind),
+            trend=[],
+            breakdown=[],
+        )
+        for survey in surveys
+    }
+    points: dict[int, dict[dt.date, Score]] = {
+        pk: {b: Score(kinds[pk]) for b in _buckets(start, end, "month")} for pk in ids
+    }
+    rows = (
+        ResponseRollup.objects.filter(
+            survey_id__in=ids, dimension=Dim.ALL, day__gte=start, day__lte=end
+        )
+        .values("survey_id", "day")
+        .annotate(**sums)
+    )
+    for row in rows:
+        day = row["day"]
+        if isinstance(day, str):
+            day = dt.date.fromisoformat(day)
+        out[row["survey_id"]].total.add(row)
+        points[row["survey_id"]][_bucket(day, "month")].add(row)
+    for pk, by_bucket in points.items():
+        out[pk].trend = [
+            Point(start=b, label=_bucket_label(b, "month"), score=s)
+            for b, s in sorted(by_bucket.items())
+        ]
+    return out
+
+
+# --- Verbatims: what customers wrote ------------------------------------------------------
+
+VERBATIM_PAGE = 25
+MAX_VERBATIM_PAGE = 100
+VERBATIM_FILTERS = ("trigger", "tier", "owner", "team", "segment")
+
+
+@dataclass
+class VerbatimPage:
+    items: list[Response]
+    next_cursor: str | None
+
+
+def _bad_cursor() -> ValidationFailed:
+    return ValidationFailed(
+        _("This cursor was not given out by this list: start again without it."),
+        details={"cursor": [_("Not a cursor of this list.")]},
+    )
+
+
+def _encode(response: Response) -> str:
+    raw = json.dumps([response.submitted_at.isoformat(), response.pk], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> tuple[dt.datetime, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        at, pk = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        moment = parse_datetime(at)
+    except (ValueError, TypeError, UnicodeError, binascii.Error) as exc:
+        raise _bad_cursor() from exc
+    if moment is None or not timezone.is_aware(moment) or not visibility.is_record_id(pk):
+        raise _bad_cursor()
+    return moment, int(pk)
+
+
+def verbatims(
+    viewer: User,
+    *,
+    survey_ids: list[int],
+    band: str = "",
+    tag: str = "",
+    by: str = "",
+    key: str = "",
+    text: str = "",
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    cursor: str | None = None,
+    size: int = VERBATIM_PAGE,
+) -> VerbatimPage:
+    """Responses with a comment, newest first, of the customers `viewer` can see (the
+    comments name and quote customers; the roll-ups are aggregates, seen by all staff).
+    Filters: band, tag name, one dimension value (as in the breakdown), words in the
+    comment, days. Keyset pagination on (submitted_at, id) over the responses_survey
+    index: a page costs the same on the first page and the thousandth."""
+    if band and band not in Band.values:
+        raise ValidationFailed(_("Not a band."), details={"band": [_("Not a band.")]})
+    if by and by not in VERBATIM_FILTERS:
+        raise ValidationFailed(_("Not a breakdown."), details={"by": [_("Not a breakdown.")]})
+    size = max(1, min(size, MAX_VERBATIM_PAGE))
+    rows = Response.objects.filter(survey_id__in=survey_ids).exclude(comment="")
+    rows = rows.filter(visibility.visible_through(viewer, "customer", in_list_order=True))
+    if band:
+        rows = rows.filter(band=band)
+    if tag:
+        rows = rows.filter(tags__name=tag)
+    if text:
+        rows = rows.filter(comment__icontains=text)
+    if start:
+        rows = rows.filter(submitted_at__gte=dt.datetime.combine(start, dt.time(), dt.UTC))
+    if end:
+        after = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), dt.UTC)
+        rows = rows.filter(submitted_at__lt=after)
+    if by == "trigger":
+        rows = rows.filter(trigger=key)
+    elif by == "tier":
+        rows = rows.filter(value_tier="" if key == "none" else key)
+    elif by in ("owner", "team"):
+        if key and not key.isdigit():
+            raise ValidationFailed(_("Not an id."), details={"key": [_("Not an id.")]})
+        rows = rows.filter(**{f"{by}_id": int(key) if key else None})
+    elif by == "segment":
+        if not key.isdigit():
+            raise ValidationFailed(_("Not an id."), details={"key": [_("Not an id.")]})
+        members = SegmentMembership.objects.filter(segment_id=int(key), left_at__isnull=True)
+        rows = rows.filter(customer_id__in=members.values("customer_id"))
+    if cursor:
+        at, pk = _decode(cursor)
+        rows = rows.filter(Q(submitted_at__lt=at) | Q(submitted_at=at, pk__lt=pk))
+    page = list(
+        rows.select_related("customer", "survey")
+        .prefetch_related("tags")
+        .order_by("-submitted_at", "-id")[: size + 1]
+    )
+    more = len(page) > size
+    page = page[:size]
+    return VerbatimPage(items=page, next_cursor=_encode(page[-1]) if more else None)
+
+
+def tag_counts(survey_ids: list[int]) -> list[tuple[str, int]]:
+    """How many responses of these surveys carry each tag, most used first."""
+    through = Response.tags.through
+    rows = (
+        through.objects.filter(response__survey_id__in=survey_ids)
+        .values("verbatimtag__name")
+        .annotate(n=Count("id"))
+        .order_by("-n", "verbatimtag__name")
+    )
+    return [(row["verbatimtag__name"], row["n"]) for row in rows]
+
+
+def tag_names_clean(names: list[str]) -> list[str]:
+    cleaned: list[str] = []
+    for name in names:
+        name = " ".join(str(name or "").split())
+        if not name:
+            continue
+        if len(name) > 60:
+            raise ValidationFailed(
+                _("A tag has at most 60 characters."),
+                details={"names": [_("A tag has at most 60 characters.")]},
+            )
+        if name.casefold() not in {c.casefold() for c in cleaned}:
+            cleaned.append(name)
+    if len(cleaned) > MAX_TAGS:
+        raise ValidationFailed(
+            _("At most %(n)d tags.") % {"n": MAX_TAGS},
+            details={"names": [_("At most %(n)d tags.") % {"n": MAX_TAGS}]},
+        )
+    return cleaned
+
+
+def verbatim_tags_get_or_create(names: list[str]) -> list[VerbatimTag]:
+    """Tags by name, reusing an existing one whatever its case."""
+    wanted = tag_names_clean(names)
+    if not wanted:
+        return []
+    folded = {name.casefold() for name in wanted}
+    existing = {
+        tag.name.casefold(): tag
+        for tag in VerbatimTag.objects.all()
+        if tag.name.casefold() in folded
+    }
+    tags = []
+    for name in wanted:
+        tag = existing.get(name.casefold())
+        if tag is None:
+            tag, _created = VerbatimTag.objects.get_or_create(name=name)
+        tags.append(tag)
+    return tags
+
+
+@transaction.atomic
+def response_tags_set(*, actor: User, response: Response, names: list[str]) -> list[str]:
+    """Replace the tags of a response (agents and up, on a customer they can see)."""
+    visibility.require_write(actor, response.customer)
+    tags = verbatim_tags_get_or_create(names)
+    before = sorted(response.tags.values_list("name", flat=True))
+    after = sorted(tag.name for tag in tags)
+    if before != after:
+        response.tags.set(tags)
+        audit_record(
+            actor,
+            AuditEntry.Action.UPDATE,
+            response,
+            [{"field": "tags", "old": before, "new": after}],
+        )
+    return after
+
+
+def response_for(viewer: User, response_id: int) -> Response:
+    """A response of a customer `viewer` can see, else NotFound."""
+    if not visibility.is_record_id(response_id):
+        raise NotFound(_("Not found."))
+    response = (
+        Response.objects.filter(pk=response_id)
+        .filter(visibility.visible_through(viewer, "customer"))
+        .select_related("customer", "survey")
+        .first()
+    )
+    if response is None:
+        raise NotFound(_("Not found."))
+    return response
