@@ -92,3 +92,26 @@ class InvitationFactory(DjangoModelFactory):
     created_at = factory.LazyFunction(timezone.now)
     sent_at = factory.LazyFunction(timezone.now)
     expires_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=30))
+
+
+def surveyable_customer(
+    *,
+    email: str | None = "ani@example.com",
+    consent: str | None = "granted",
+    language: str = "",
+    **fields,
+):
+    """A customer with an email address and (by default) a granted consent to surveys
+    by email: the one an email invitation may reach."""
+    from patron.customers.models import Channel, Consent, ContactPoint, Purpose
+
+    customer = CustomerFactory(language=language, **fields)
+    if email:
+        ContactPoint.objects.create(
+            customer=customer, kind=ContactPoint.Kind.EMAIL, value=email, search_value=email
+        )
+    if consent:
+        Consent.objects.create(
+            customer=customer, channel=Channel.EMAIL, purpose=Purpose.SURVEYS, status=consent
+        )
+    return customer
