@@ -27,7 +27,7 @@ def policy(db):
 
 @pytest.fixture
 def boss(north):
-    user = UserFactory(email="boss@example.com", role=Role.MANAGER, language="fr")
+    user = UserFactory(email="boss@example.com", role=Role.MANAGER)
     north.manager = user
     north.save()
     return user
