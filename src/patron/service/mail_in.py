@@ -141,26 +141,32 @@ def _unsurrogate(text: str) -> str:
         return raw.decode("cp1252", "replace")
 
 
-def _header(msg: Message, name: str) -> str:
-    """A header's decoded text, "" when absent; a malformed one is decoded as far as it
-    goes instead of failing the message."""
+def _raw_header(msg: Message, name: str) -> str:
+    """A header as written, its encoded words decoded, without the default policy's
+    parsing (which drops what it cannot parse, such as an invalid address)."""
     raw = next((v for k, v in msg.raw_items() if k.lower() == name.lower()), None)
     if raw is None:
         return ""
-    value = None
-    if not _has_surrogates(raw):
+    raw = _unsurrogate(str(raw))
+    try:
+        value = str(email.header.make_header(email.header.decode_header(raw)))
+    except Exception:
+        value = raw
+    return " ".join(value.split())
+
+
+def _header(msg: Message, name: str) -> str:
+    """A header's decoded text, "" when absent; 8-bit bytes or a malformed header are
+    decoded as far as they go instead of failing the message."""
+    raw = next((v for k, v in msg.raw_items() if k.lower() == name.lower()), None)
+    if raw is None:
+        return ""
+    if not _has_surrogates(str(raw)):
         try:
-            value = msg.get(name)
-        except Exception:  # the default policy's parsers raise on odd input
-            value = None
-    if value is None:
-        # 8-bit bytes in the header, or a header the strict parser refused: decoded here.
-        raw = _unsurrogate(raw)
-        try:
-            value = str(email.header.make_header(email.header.decode_header(raw)))
-        except Exception:
-            value = raw
-    return " ".join(str(value).split())
+            return " ".join(str(msg.get(name)).split())
+        except Exception:  # noqa: S110 - the default policy's parsers raise on odd input
+            pass
+    return _raw_header(msg, name)
 
 
 def _ids(text: str) -> list[str]:
@@ -317,7 +323,7 @@ def _sender(msg: Message) -> tuple[str, str]:
     except Exception:  # noqa: S110 - fall back to the lenient parser below
         pass
     if not address or "@" not in address:
-        name, address = email.utils.parseaddr(_header(msg, "From"))
+        name, address = email.utils.parseaddr(_raw_header(msg, "From"))
     if not address or "@" not in address:
         raise MailRejected(_("The message has no sender address (From)."))
     try:
@@ -337,7 +343,7 @@ def _first_address(msg: Message, name: str) -> str:
             return addresses[0].addr_spec.lower()
     except Exception:  # noqa: S110
         pass
-    return email.utils.parseaddr(_header(msg, name))[1].lower()
+    return email.utils.parseaddr(_raw_header(msg, name))[1].lower()
 
 
 def parse_message(raw: bytes, *, now: dt.datetime | None = None) -> ParsedMail:

@@ -242,8 +242,11 @@ def _quote_starts(lines: list[str]) -> int | None:
 
 
 def _quoted_below(lines: list[str], start: int) -> bool:
-    """An attribution counts only above quoted text (or at the very end), so that a
-    sentence such as "On Monday my brother wrote:" in the middle of a message stays."""
+    """An attribution counts only when it names an address, or stands above quoted text
+    (or at the very end), so that a sentence such as "On Monday my brother wrote:" in the
+    middle of a message stays."""
+    if "@" in lines[start - 1] or (start >= 2 and "@" in lines[start - 2]):
+        return True
     for line in lines[start:]:
         if line.strip():
             return line.lstrip().startswith(">")
