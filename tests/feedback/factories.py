@@ -115,3 +115,15 @@ def surveyable_customer(
             customer=customer, channel=Channel.EMAIL, purpose=Purpose.SURVEYS, status=consent
         )
     return customer
+
+
+def static_segment(name: str, customers) -> object:
+    """A static segment whose current members are `customers`."""
+    from patron.segments.models import Segment, SegmentMembership
+
+    segment = Segment.objects.create(name=name, kind=Segment.Kind.STATIC)
+    SegmentMembership.objects.bulk_create(
+        SegmentMembership(segment=segment, customer=c) for c in customers
+    )
+    Segment.objects.filter(pk=segment.pk).update(member_count=len(customers))
+    return segment
