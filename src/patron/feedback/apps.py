@@ -8,6 +8,8 @@ class FeedbackConfig(AppConfig):
     verbose_name = _("Feedback")
 
     def ready(self) -> None:
+        import patron.feedback.loop  # loops close on ticket replies
+        import patron.feedback.timeline  # noqa: F401  (survey responses on the timeline)
         from patron.core.relations import register_customer_relation
         from patron.feedback import models as m
         from patron.feedback import triggers  # noqa: F401  (survey triggers, survey cap counter)
