@@ -1,0 +1,560 @@
+"""The service KPIs: how fast and how well we answer, over a period, overall, by
+category and by team, with a weekly trend. Read by the dashboard, its CSV and the API.
+
+Everything is counted by the database over the tickets the viewer may see: conditional
+counts in one GROUP BY per grouping, and the medians and 90th percentiles with window
+functions (ROW_NUMBER and COUNT per group, the two middle rows interpolated as
+PostgreSQL's percentile_cont does), written once for SQLite and PostgreSQL. Only a few
+rows per group come back; no ticket is loaded into Python.
+
+Definitions (docs/service-kpis.md), times in wall-clock hours, the period made of whole
+UTC days [from 00:00, to + 1 day 00:00):
+- time to first response: first_response_at - created_at, tickets created in the period
+  and answered;
+- time to resolution: resolved_at - created_at, tickets resolved in the period;
+- first-contact resolution rate: of the tickets resolved in the period, the share
+  resolved on first contact;
+- backlog: the tickets still active now, by age (now - created_at);
+- SLA compliance: of the deadlines (first response, resolution) that fell in the period
+  and have passed, the share not missed; missed = a breach recorded by the SLA job, or
+  done after the deadline, or still not done;
+- complaints per 1,000 orders: complaints created in the period per order placed in it
+  (cancelled ones excluded) by the customers the viewer may see; by team, the orders of
+  the team's customers; by category, all the orders.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from patron.accounts.models import Team
+from patron.commerce.models import Order
+from patron.core.errors import ValidationFailed
+from patron.core.visibility import visible_through, visible_to
+from patron.service.models import (
+    ACTIVE_STATUSES,
+    SlaBreach,
+    Ticket,
+    TicketCategory,
+    TicketPriority,
+    TicketStatus,
+    TicketType,
+)
+
+if TYPE_CHECKING:
+    from patron.accounts.models import User
+
+DEFAULT_DAYS = 90
+MAX_DAYS = 3 * 366
+DAY = dt.timedelta(days=1)
+
+# Backlog age buckets: key, label, lower and upper bound in days (None: open-ended).
+BUCKETS: list[tuple[str, Any, int, int | None]] = [
+    ("lt_1d", gettext_lazy("Under 1 day"), 0, 1),
+    ("1_3d", gettext_lazy("1 to 3 days"), 1, 3),
+    ("3_7d", gettext_lazy("3 to 7 days"), 3, 7),
+    ("7_30d", gettext_lazy("7 to 30 days"), 7, 30),
+    ("gt_30d", gettext_lazy("Over 30 days"), 30, None),
+]
+
+
+# --- Filters ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    date_from: dt.date
+    date_to: dt.date
+    team: int | None = None
+    category: int | None = None
+    type: str = ""
+    priority: int | None = None
+
+    @property
+    def start(self) -> dt.datetime:
+        return dt.datetime.combine(self.date_from, dt.time(), tzinfo=dt.UTC)
+
+    @property
+    def end(self) -> dt.datetime:
+        return dt.datetime.combine(self.date_to, dt.time(), tzinfo=dt.UTC) + DAY
+
+    def query(self) -> dict[str, str]:
+        """The filters as URL parameters (what the page and the CSV links carry)."""
+        params = {"from": self.date_from.isoformat(), "to": self.date_to.isoformat()}
+        for name in ("team", "category", "type", "priority"):
+            value = getattr(self, name)
+            if value not in (None, ""):
+                params[name] = str(value)
+        return params
+
+
+def _date(value: Any, name: str) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationFailed(
+            _("%(field)s: not a date (YYYY-MM-DD).") % {"field": name},
+            details={name: [_("Not a date (YYYY-MM-DD).")]},
+        ) from None
+
+
+def _id(value: Any, name: str) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = int(str(value))
+    except ValueError:
+        number = 0
+    if number < 1 or number > 2**63 - 1:
+        raise ValidationFailed(
+            _("%(field)s: not a valid id.") % {"field": name},
+            details={name: [_("Not a valid id.")]},
+        )
+    return number
+
+
+def parse_filters(
+    *,
+    date_from: Any = None,
+    date_to: Any = None,
+    team: Any = None,
+    category: Any = None,
+    type: Any = None,
+    priority: Any = None,
+    today: dt.date | None = None,
+) -> Filters:
+    """The filters from strings (URL) or values (API); the last 90 days by default.
+    Bad input raises ValidationFailed with the field."""
+    today = today or timezone.now().astimezone(dt.UTC).date()
+    end = _date(date_to, "to") or today
+    start = _date(date_from, "from") or end - dt.timedelta(days=DEFAULT_DAYS - 1)
+    if start > end:
+        raise ValidationFailed(
+            _("The period starts after it ends."),
+            details={"from": [_("After the end of the period.")]},
+        )
+    if (end - start).days >= MAX_DAYS:
+        raise ValidationFailed(
+            _("A period of at most %(days)d days.") % {"days": MAX_DAYS},
+            details={"from": [_("Too long a period.")]},
+        )
+    kind = str(type or "")
+    if kind and kind not in TicketType.values:
+        raise ValidationFailed(
+            _("type: unknown ticket type."), details={"type": [_("Unknown ticket type.")]}
+        )
+    level = _id(priority, "priority")
+    if level is not None and level not in TicketPriority.values:
+        raise ValidationFailed(
+            _("priority: unknown priority."), details={"priority": [_("Unknown priority.")]}
+        )
+    return Filters(
+        date_from=start,
+        date_to=end,
+        team=_id(team, "team"),
+        category=_id(category, "category"),
+        type=kind,
+        priority=level,
+    )
+
+
+# --- SQL pieces that differ between the databases ---------------------------------------------
+
+
+class Hours(Func):
+    """Wall-clock hours from the second timestamp to the first: Hours(later, earlier)."""
+
+    output_field = FloatField()
+    arity = 2
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="((julianday(%(expressions)s)) * 24.0)",
+            arg_joiner=") - julianday(",
+            **extra,
+        )
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="(EXTRACT(EPOCH FROM (%(expressions)s)) / 3600.0)",
+            arg_joiner=" - ",
+            **extra,
+        )
+
+
+class WeekNumber(Func):
+    """Weeks (Monday to Sunday, UTC) since Monday 1969-12-29: (days since 1970 + 3) / 7."""
+
+    output_field = IntegerField()
+    arity = 1
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="((CAST(julianday(%(expressions)s) - 2440587.5 AS INTEGER) + 3) / 7)",
+            **extra,
+        )
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="CAST(FLOOR((date_part('epoch', %(expressions)s) / 86400 + 3) / 7)"
+            " AS integer)",
+            **extra,
+        )
+
+
+def week_start(number: int) -> dt.date:
+    return dt.date(1969, 12, 29) + dt.timedelta(weeks=number)
+
+
+# --- The results ------------------------------------------------------------------------------
+
+
+@dataclass
+class Durations:
+    count: int = 0
+    median: float | None = None  # hours
+    p90: float | None = None
+
+
+@dataclass
+class Group:
+    """The KPIs of one group of tickets (all, a category, a team)."""
+
+    key: int | None
+    label: str
+    first_response: Durations = field(default_factory=Durations)
+    resolution: Durations = field(default_factory=Durations)
+    created: int = 0
+    resolved: int = 0  # resolved in the period, on first contact or not
+    first_contact: int = 0
+    backlog: dict[str, int] = field(default_factory=lambda: {b[0]: 0 for b in BUCKETS})
+    deadlines: int = 0
+    deadlines_met: int = 0
+    complaints: int = 0
+    orders: int = 0
+
+    @property
+    def fcr_rate(self) -> float | None:
+        return round(self.first_contact / self.resolved, 6) if self.resolved else None
+
+    @property
+    def backlog_total(self) -> int:
+        return sum(self.backlog.values())
+
+    @property
+    def sla_compliance(self) -> float | None:
+        return round(self.deadlines_met / self.deadlines, 6) if self.deadlines else None
+
+    @property
+    def complaints_per_1000_orders(self) -> float | None:
+        return round(1000 * self.complaints / self.orders, 3) if self.orders else None
+
+
+@dataclass
+class Week:
+    number: int
+    resolution: Durations = field(default_factory=Durations)
+    complaints: int = 0
+    orders: int = 0
+
+    @property
+    def start(self) -> dt.date:
+        return week_start(self.number)
+
+    @property
+    def complaints_per_1000_orders(self) -> float | None:
+        return round(1000 * self.complaints / self.orders, 3) if self.orders else None
+
+
+@dataclass
+class ServiceKpis:
+    filters: Filters
+    as_of: dt.datetime
+    overall: Group
+    by_category: list[Group]
+    by_team: list[Group]
+    weeks: list[Week]
+
+    @property
+    def buckets(self) -> list[tuple[str, str]]:
+        return [(key, str(label)) for key, label, _low, _high in BUCKETS]
+
+
+# --- Reading ----------------------------------------------------------------------------------
+
+
+def _tickets(viewer: User, filters: Filters) -> QuerySet[Ticket]:
+    tickets = visible_to(viewer, Ticket.objects.all())
+    if filters.team is not None:
+        tickets = tickets.filter(team_id=filters.team)
+    if filters.category is not None:
+        tickets = tickets.filter(category_id=filters.category)
+    if filters.type:
+        tickets = tickets.filter(type=filters.type)
+    if filters.priority is not None:
+        tickets = tickets.filter(priority=filters.priority)
+    return tickets.order_by()
+
+
+def _counts(filters: Filters, now: dt.datetime) -> dict[str, Any]:
+    """The conditional counts of one group, for `.aggregate()` or `.annotate()`."""
+    start, end = filters.start, filters.end
+    # Deadlines decided by now: those that fell in the period and have passed.
+    until = min(end, now)
+    created = Q(created_at__gte=start, created_at__lt=end)
+    resolved = Q(
+        resolved_at__gte=start, resolved_at__lt=end, first_contact_resolution__isnull=False
+    )
+    first_due = Q(first_response_due_at__gte=start, first_response_due_at__lt=until)
+    # A ticket waiting on the customer has its resolution clock stopped: undecided.
+    resolution_due = Q(resolution_due_at__gte=start, resolution_due_at__lt=until) & ~Q(
+        status=TicketStatus.WAITING
+    )
+    breach = SlaBreach.objects.filter(ticket_id=OuterRef("pk"))
+    first_missed = (
+        Exists(breach.filter(target=SlaBreach.Target.FIRST_RESPONSE))
+        | Q(first_response_at__gt=F("first_response_due_at"))
+        | Q(first_response_at__isnull=True, status__in=ACTIVE_STATUSES)
+    )
+    resolution_missed = (
+        Exists(breach.filter(target=SlaBreach.Target.RESOLUTION))
+        | Q(resolved_at__gt=F("resolution_due_at"))
+        | Q(resolved_at__isnull=True)
+    )
+    active = Q(status__in=ACTIVE_STATUSES)
+    counts: dict[str, Any] = {
+        "created": Count("pk", filter=created),
+        "complaints": Count("pk", filter=created & Q(type=TicketType.COMPLAINT)),
+        "resolved": Count("pk", filter=resolved),
+        "first_contact": Count("pk", filter=resolved & Q(first_contact_resolution=True)),
+        "first_due": Count("pk", filter=first_due),
+        "first_missed": Count("pk", filter=first_due & Q(first_missed)),
+        "resolution_due": Count("pk", filter=resolution_due),
+        "resolution_missed": Count("pk", filter=resolution_due & Q(resolution_missed)),
+    }
+    for key, _label, low, high in BUCKETS:
+        age = Q(created_at__lte=now - dt.timedelta(days=low))
+        if high is not None:
+            age &= Q(created_at__gt=now - dt.timedelta(days=high))
+        counts[f"backlog_{key}"] = Count("pk", filter=active & age)
+    return counts
+
+
+def _relevant(filters: Filters, now: dt.datetime) -> Q:
+    """The tickets any count may take: the rest are not read at all."""
+    start, end = filters.start, filters.end
+    return (
+        Q(created_at__gte=start, created_at__lt=end)
+        | Q(resolved_at__gte=start, resolved_at__lt=end)
+        | Q(status__in=ACTIVE_STATUSES)
+        | Q(first_response_due_at__gte=start, first_response_due_at__lt=end)
+        | Q(resolution_due_at__gte=start, resolution_due_at__lt=end)
+    )
+
+
+def _fill(group: Group, row: dict[str, Any]) -> None:
+    group.created = row["created"] or 0
+    group.complaints = row["complaints"] or 0
+    group.resolved = row["resolved"] or 0
+    group.first_contact = row["first_contact"] or 0
+    group.deadlines = (row["first_due"] or 0) + (row["resolution_due"] or 0)
+    missed = (row["first_missed"] or 0) + (row["resolution_missed"] or 0)
+    group.deadlines_met = group.deadlines - missed
+    group.backlog = {key: row[f"backlog_{key}"] or 0 for key, *_rest in BUCKETS}
+
+
+# The median and the 90th percentile of `v` per group `g` of the rows of `t`: the rows
+# numbered in order within their group, and the value at the fractional position
+# (n - 1) * p + 1 interpolated between its two neighbours (percentile_cont). Integer
+# arithmetic picks the rows: (n - 1) * 9 / 10 is exact, where 0.9 * (n - 1) is not.
+PERCENTILE = """
+    SELECT {dimension} AS dimension, g, COUNT(*),
+        SUM(CASE WHEN rn = (n - 1) / 2 + 1 THEN v * (1 - ((n - 1) %% 2) / 2.0)
+                 WHEN rn = (n - 1) / 2 + 2 THEN v * (((n - 1) %% 2) / 2.0) END),
+        SUM(CASE WHEN rn = (n - 1) * 9 / 10 + 1 THEN v * (1 - ((n - 1) * 9 %% 10) / 10.0)
+                 WHEN rn = (n - 1) * 9 / 10 + 2 THEN v * (((n - 1) * 9 %% 10) / 10.0) END)
+    FROM (
+        SELECT {key} AS g, v,
+               ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY v) AS rn,
+               COUNT(*) OVER (PARTITION BY {key}) AS n
+        FROM t
+    ) ranked
+    GROUP BY g
+"""
+
+
+def percentiles(
+    rows: QuerySet[Ticket], value: Any, dimensions: Iterable[str]
+) -> dict[tuple[str, int | None], Durations]:
+    """Count, median and 90th percentile of `value` over `rows`, per group of each
+    dimension ("all", "category", "team", "week"), in one statement."""
+    inner = rows.annotate(
+        v=value,
+        g_all=Value(0, output_field=IntegerField()),
+        g_category=F("category_id"),
+        g_team=F("team_id"),
+        g_week=WeekNumber(F("resolved_at")),
+    ).values("v", "g_all", "g_category", "g_team", "g_week")
+    inner_sql, params = inner.query.sql_with_params()
+    parts = [
+        PERCENTILE.format(dimension=f"'{name}'", key=f"g_{name}")
+        for name in dimensions  # fixed names, never user input
+    ]
+    statement = f"WITH t AS ({inner_sql}) " + " UNION ALL ".join(parts)
+    found: dict[tuple[str, int | None], Durations] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        for dimension, key, count, median, p90 in cursor.fetchall():
+            found[(dimension, key)] = Durations(
+                count=int(count),
+                median=None if median is None else round(float(median), 4),
+                p90=None if p90 is None else round(float(p90), 4),
+            )
+    return found
+
+
+def _orders(viewer: User, filters: Filters) -> dict[tuple[str, int | None], int]:
+    """Orders placed in the period by the customers `viewer` may see: in all, per team
+    of the customer and per week (two queries)."""
+    orders = Order.objects.filter(
+        visible_through(viewer, "customer"),
+        placed_at__gte=filters.start,
+        placed_at__lt=filters.end,
+    ).exclude(status=Order.Status.CANCELLED)
+    if filters.team is not None:
+        orders = orders.filter(customer__team_id=filters.team)
+    orders = orders.order_by()
+    found: dict[tuple[str, int | None], int] = {}
+    total = 0
+    for team, count in orders.values_list("customer__team_id").annotate(n=Count("pk")):
+        found[("team", team)] = count
+        total += count
+    found[("all", 0)] = total
+    weekly = (
+        orders.annotate(week=WeekNumber(F("placed_at"))).values_list("week").annotate(n=Count("pk"))
+    )
+    for week, count in weekly:
+        found[("week", week)] = count
+    return found
+
+
+def service_kpis(*, viewer: User, filters: Filters, now: dt.datetime | None = None) -> ServiceKpis:
+    """Every KPI of the period for the tickets `viewer` may see (see the module)."""
+    now = now or timezone.now()
+    tickets = _tickets(viewer, filters)
+    relevant = tickets.filter(_relevant(filters, now))
+    counts = _counts(filters, now)
+
+    overall = Group(key=None, label=_("All tickets"))
+    _fill(overall, relevant.aggregate(**counts))
+    categories = dict(TicketCategory.objects.values_list("pk", "name"))
+    teams = dict(Team.objects.values_list("pk", "name"))
+    by_category: dict[int | None, Group] = {}
+    for row in relevant.values("category_id").annotate(**counts):
+        key = row["category_id"]
+        group = Group(key=key, label=categories.get(key, _("No category")))
+        _fill(group, row)
+        by_category[key] = group
+    by_team: dict[int | None, Group] = {}
+    for row in relevant.values("team_id").annotate(**counts):
+        key = row["team_id"]
+        group = Group(key=key, label=teams.get(key, _("No team")))
+        _fill(group, row)
+        by_team[key] = group
+
+    answered = tickets.filter(
+        created_at__gte=filters.start, created_at__lt=filters.end, first_response_at__isnull=False
+    )
+    first = percentiles(
+        answered, Hours(F("first_response_at"), F("created_at")), ("all", "category", "team")
+    )
+    resolved = tickets.filter(resolved_at__gte=filters.start, resolved_at__lt=filters.end)
+    resolution = percentiles(
+        resolved, Hours(F("resolved_at"), F("created_at")), ("all", "category", "team", "week")
+    )
+    orders = _orders(viewer, filters)
+
+    overall.first_response = first.get(("all", 0), Durations())
+    overall.resolution = resolution.get(("all", 0), Durations())
+    overall.orders = orders.get(("all", 0), 0)
+    for key, group in by_category.items():
+        group.first_response = first.get(("category", key), Durations())
+        group.resolution = resolution.get(("category", key), Durations())
+        group.orders = overall.orders
+    for key, group in by_team.items():
+        group.first_response = first.get(("team", key), Durations())
+        group.resolution = resolution.get(("team", key), Durations())
+        group.orders = orders.get(("team", key), 0)
+
+    weekly_complaints = dict(
+        tickets.filter(
+            created_at__gte=filters.start,
+            created_at__lt=filters.end,
+            type=TicketType.COMPLAINT,
+        )
+        .annotate(week=WeekNumber(F("created_at")))
+        .values_list("week")
+        .annotate(n=Count("pk"))
+    )
+    first_week = _week_of(filters.start)
+    last_week = _week_of(filters.end - DAY)
+    weeks = [
+        Week(
+            number=number,
+            resolution=resolution.get(("week", number), Durations()),
+            complaints=weekly_complaints.get(number, 0),
+            orders=orders.get(("week", number), 0),
+        )
+        for number in range(first_week, last_week + 1)
+    ]
+
+    def ordered(groups: dict[int | None, Group], names: dict[int, str]) -> list[Group]:
+        # In the order of the names (categories by position, teams by name); none last.
+        order = {key: index for index, key in enumerate(names)}
+        return sorted(groups.values(), key=lambda g: order.get(g.key, len(order)))
+
+    return ServiceKpis(
+        filters=filters,
+        as_of=now,
+        overall=overall,
+        by_category=ordered(by_category, categories),
+        by_team=ordered(by_team, teams),
+        weeks=weeks,
+    )
+
+
+def _week_of(moment: dt.datetime) -> int:
+    days = (moment.astimezone(dt.UTC).date() - dt.date(1970, 1, 1)).days
+    return (days + 3) // 7
