@@ -66,6 +66,9 @@ _AUTO_PRECEDENCE = {"bulk", "junk", "auto_reply", "auto-reply"}
 _DAEMONS = {"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon"}
 
 
+STATUSES = ("created", "appended", "duplicate", "skipped", "rejected")
+
+
 class MailRejected(Exception):
     """A message that cannot be imported (too large, unreadable, no sender); says why."""
 
@@ -294,6 +297,13 @@ def _date(msg: Message, now: dt.datetime) -> dt.datetime:
     return now if when > now + dt.timedelta(minutes=5) else when
 
 
+def too_large(size: int) -> str:
+    return _("The message is too large (%(size)s; the limit is %(limit)s).") % {
+        "size": _size(size),
+        "limit": _size(max_bytes()),
+    }
+
+
 def stable_message_id(raw: bytes) -> str:
     """A Message-ID for a message without one: the same bytes (whatever their line
     endings) give the same id, so the same file imported twice is still a duplicate."""
@@ -351,10 +361,7 @@ def parse_message(raw: bytes, *, now: dt.datetime | None = None) -> ParsedMail:
     sender; auto-replies and bounces are parsed and marked with `skip_reason`."""
     now = now or timezone.now()
     if len(raw) > max_bytes():
-        raise MailRejected(
-            _("The message is too large (%(size)s; the limit is %(limit)s).")
-            % {"size": _size(len(raw)), "limit": _size(max_bytes())}
-        )
+        raise MailRejected(too_large(len(raw)))
     if not raw.strip():
         raise MailRejected(_("The message is empty."))
     msg = email.message_from_bytes(raw, policy=policy.default)
