@@ -639,3 +639,20 @@ def ticket_reopen(*, actor: User, ticket: Ticket, version: int | None = None) ->
         _save(ticket, actor, before)
         events.ticket_reopened.send(sender=Ticket, ticket=ticket, actor=actor)
     return ticket
+
+
+def ticket_reply_resend(*, actor: User, message: TicketMessage) -> TicketMessage:
+    """Try again to email a reply whose send failed (the reply itself is kept as it was)."""
+    from patron.service import mail_out
+
+    visibility.require_write(actor, message.ticket)
+    if message.kind != TicketMessage.Kind.REPLY or message.sent_at is not None:
+        raise _fail("message", _("Only a reply that was not sent can be sent again."))
+    if not message.to_address:
+        raise _fail("message", _("This reply was logged without email."))
+    with transaction.atomic():
+        TicketMessage.objects.filter(pk=message.pk).update(send_error="")
+        message.send_error = ""
+        _audit(actor, message.ticket, "reply_resent", message.pk)
+        transaction.on_commit(lambda: mail_out.send(message.pk))
+    return message
