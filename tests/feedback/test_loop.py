@@ -167,3 +167,23 @@ def test_loop_summary_counts_open_overdue_closed_and_times_to_close(customer, ag
 
     stranger = UserFactory(email="s@example.com", role="agent", teams=[south])
     assert loop_summary(viewer=stranger, now=now).opened == 0
+
+
+def test_the_response_is_on_the_customer_timeline(client, customer, agent):
+    from django.urls import reverse
+
+    from patron.interactions.timeline import customer_timeline, filters_from
+
+    response = answer(customer, "nps", 4, comment="Too slow.")
+    page = customer_timeline(customer, filters=filters_from(kinds=["survey_response"]))
+    assert [event.object for event in page.events] == [response]
+    event = page.events[0]
+    assert event.kind.describe(event.object)["loop"] == "open"
+    client.force_login(agent)
+    html = client.get(
+        reverse("interactions:customer_timeline", args=[customer.pk]) + "?kind=survey_response"
+    ).content.decode()
+    assert "After delivery nps 4" in html and "Too slow." in html
+    assert 'data-band="unfavourable"' in html
+    assert reverse("service:ticket", args=[response.follow_up_ticket_id]) in html
+    assert "Follow-up open" in html
