@@ -87,6 +87,20 @@ class TeamForm(StyledForm):
     description = forms.CharField(
         label=_("Description"), max_length=500, required=False, widget=forms.Textarea({"rows": 3})
     )
+    manager = forms.ModelChoiceField(
+        label=_("Manager"),
+        queryset=None,
+        required=False,
+        help_text=_("Told (and emailed) when the team's tickets miss their deadlines."),
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        from patron.accounts.models import User
+
+        self.fields["manager"].queryset = User.objects.filter(is_active=True).order_by(
+            "full_name", "email"
+        )
 
 
 class TokenForm(StyledForm):

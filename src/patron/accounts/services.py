@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
+from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -151,12 +152,15 @@ def audit_update_password(*, actor: User | None, user: User) -> None:
 
 
 @transaction.atomic
-def team_create(*, actor: User | None, name: str, description: str = "") -> Team:
+def team_create(
+    *, actor: User | None, name: str, description: str = "", manager: User | None = None
+) -> Team:
     require_admin(actor)
     name = (name or "").strip()
     if not name:
         raise ValidationFailed(_("A team needs a name."), details={"name": [_("Required.")]})
-    team = Team(name=name, description=description.strip())
+    _check_manager(manager)
+    team = Team(name=name, description=description.strip(), manager=manager)
     model_validate(team)
     if Team.objects.filter(name__iexact=name).exists():
         message = _("A team named %(name)s already exists.") % {"name": name}
@@ -176,14 +180,29 @@ def team_get_or_create(
     return team_create(actor=actor, name=name, description=description), True
 
 
+def _check_manager(manager: User | None) -> None:
+    if manager is not None and not manager.is_active:
+        message = _("The manager must be an active user.")
+        raise ValidationFailed(message, details={"manager": [message]})
+
+
+# `team_update(manager=KEEP_MANAGER)`: callers that do not edit the manager keep it.
+KEEP_MANAGER: Any = object()
+
+
 @transaction.atomic
-def team_update(*, actor: User, team: Team, name: str, description: str = "") -> Team:
+def team_update(
+    *, actor: User, team: Team, name: str, description: str = "", manager: Any = KEEP_MANAGER
+) -> Team:
     require_admin(actor)
     name = (name or "").strip()
     if not name:
         raise ValidationFailed(_("A team needs a name."), details={"name": [_("Required.")]})
     before = snapshot(team)
     team.name, team.description = name, description.strip()
+    if manager is not KEEP_MANAGER:
+        _check_manager(manager)
+        team.manager = manager
     model_validate(team)
     if Team.objects.filter(name__iexact=name).exclude(pk=team.pk).exists():
         message = _("A team named %(name)s already exists.") % {"name": name}

@@ -270,7 +270,8 @@ def team_create(request: HttpRequest) -> HttpResponse:
 def team_edit(request: HttpRequest, team_id: int) -> HttpResponse:
     team = selectors.team_get(team_id=team_id)
     form = TeamForm(
-        request.POST or None, initial={"name": team.name, "description": team.description}
+        request.POST or None,
+        initial={"name": team.name, "description": team.description, "manager": team.manager_id},
     )
     if request.method == "POST" and form.is_valid():
         try:
