@@ -83,6 +83,8 @@ class IngestResult:
     reason: str = ""
     subject: str = ""
     from_address: str = ""
+    # A failure that may pass (the database away): the poller tries the message again.
+    transient: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -618,7 +620,9 @@ def ingest_mail(mail: ParsedMail) -> IngestResult:
         if stored is not None:
             return _duplicate(mail, stored)
         logger.exception("Inbound mail %s refused by the database", mail.message_id)
-        return IngestResult(status="rejected", reason=_("refused by the database"), **base)
+        return IngestResult(
+            status="rejected", reason=_("refused by the database"), transient=True, **base
+        )
     except PatronError as exc:
         stored = _already(mail.message_id)
         if stored is not None:
@@ -646,4 +650,5 @@ def ingest_bytes(raw: bytes, *, now: dt.datetime | None = None) -> IngestResult:
             subject=mail.subject,
             from_address=mail.from_address,
             reason=_("The message could not be imported (see the log)."),
+            transient=True,
         )
