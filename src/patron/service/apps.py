@@ -14,4 +14,8 @@ class ServiceConfig(AppConfig):
         register_customer_relation(m.Ticket, "customer")
         register_customer_relation(m.WinBackWindow, "customer")
         from patron.service import complaints  # noqa: F401 (valuable complainers)
+        from patron.interactions.selectors import register_promises
+        from patron.service.promises import open_tickets
+
+        register_promises(open_tickets)  # open tickets in the customer's brief
         from patron.service import mail_poll  # noqa: F401 (the IMAP poller job)
