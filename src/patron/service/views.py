@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from patron.accounts.models import Team, User
 from patron.core import visibility
-from patron.core.errors import NotFound, PatronError
+from patron.core.errors import Conflict, NotFound, PatronError
 from patron.core.forms import apply_errors
 from patron.core.pagination import paginate
 from patron.customers import selectors as customer_selectors
@@ -129,7 +129,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
                     source="web",
                 )
             except PatronError as exc:
-                apply_errors(form, exc.details, exc.message)
+                _apply(form, exc)
             else:
                 messages.success(request, _("Ticket #%(id)s opened.") % {"id": ticket.pk})
                 return redirect("service:ticket", ticket.pk)
@@ -138,6 +138,13 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
         form = TicketForm(initial={"customer": customer.pk if customer else None})
     context = {"form": form, "customer": customer, "query": query, "matches": matches}
     return render(request, "service/new.html", context, status=status)
+
+
+def _apply(form: Any, exc: PatronError) -> None:
+    if isinstance(exc, Conflict):
+        form.add_error(None, exc.message)  # someone else's change: say so above the form
+    else:
+        apply_errors(form, exc.details, exc.message)
 
 
 def _ticket(request: HttpRequest, ticket_id: int) -> Ticket:
@@ -217,7 +224,7 @@ def ticket_reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
             version=form.cleaned_data["version"],
         )
     except PatronError as exc:
-        apply_errors(form, exc.details, exc.message)
+        _apply(form, exc)
         return _failed(request, ticket_id, exc, reply_form=form)
     if message.to_address:
         text = _("Reply sent to %(address)s.") % {"address": message.to_address}
@@ -236,7 +243,7 @@ def ticket_note(request: HttpRequest, ticket_id: int) -> HttpResponse:
     try:
         services.ticket_note(actor=request.user, ticket=ticket, body=form.cleaned_data["body"])
     except PatronError as exc:
-        apply_errors(form, exc.details, exc.message)
+        _apply(form, exc)
         return _failed(request, ticket_id, exc, note_form=form)
     return _done(request, ticket, _("Note added."))
 
@@ -280,7 +287,7 @@ def ticket_resolve(request: HttpRequest, ticket_id: int) -> HttpResponse:
             version=form.cleaned_data["version"],
         )
     except PatronError as exc:
-        apply_errors(form, exc.details, exc.message)
+        _apply(form, exc)
         return _failed(request, ticket_id, exc, resolve_form=form)
     return _done(request, ticket, _("Ticket #%(id)s resolved.") % {"id": ticket.pk})
 
@@ -330,7 +337,7 @@ def ticket_edit(request: HttpRequest, ticket_id: int) -> HttpResponse:
             team=Team.objects.filter(pk=data["team"]).first(),
         )
     except PatronError as exc:
-        apply_errors(form, exc.details, exc.message)
+        _apply(form, exc)
         return _failed(request, ticket_id, exc, edit_form=form)
     return _done(request, ticket, _("Ticket #%(id)s saved.") % {"id": ticket.pk})
 
