@@ -185,3 +185,26 @@ def test_the_query_count_does_not_grow_with_the_tickets(north_customer, policy, 
     assert SlaBreach.objects.count() > 40
     assert len(many.captured_queries) == len(few.captured_queries)
     assert len(many.captured_queries) <= 20
+
+
+def test_the_command_runs_the_job(north_customer, policy):
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    make(north_customer, policy, first_due=NOW - HOUR, resolution_due=NOW + 30 * HOUR)
+    out = io.StringIO()
+    call_command("sla_check", "--json", stdout=out)
+    assert json.loads(out.getvalue())["breaches"]["first_response"] == 1
+
+
+def test_the_periodic_task_follows_the_setting(settings):
+    from patron.service import tasks
+
+    settings.PATRON_SLA_EVERY_MINUTES = 10
+    runs = tasks._schedule()
+    assert runs(dt.datetime(2026, 3, 4, 12, 10)) and not runs(dt.datetime(2026, 3, 4, 12, 5))
+    settings.PATRON_SLA_EVERY_MINUTES = 120
+    runs = tasks._schedule()
+    assert runs(dt.datetime(2026, 3, 4, 12, 0)) and not runs(dt.datetime(2026, 3, 4, 13, 0))
