@@ -81,7 +81,7 @@ def test_the_page_opens_without_signing_in_and_records_the_opening(client, north
     # No staff navigation on the public page.
     assert "navbar-nav" not in html and "global-search" not in html
     # The token stays out of caches and referrers.
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert "no-store" in response["Cache-Control"]
     invitation.refresh_from_db()
     first = invitation.opened_at
@@ -170,6 +170,25 @@ def test_two_submissions_record_one_response(client, north_customer):
     assert first.status_code == 302
     assert second.status_code == 409 and b"Already answered" in second.content
     assert Response.objects.get().score == 3
+
+
+def test_a_post_from_the_page_itself_passes_the_origin_check(client, north_customer, settings):
+    # What a browser sends under the page's referrer policy: its own origin.
+    invitation = InvitationFactory(customer=north_customer)
+    path = answer_path(invitation)
+    page = client.get(path)
+    token = csrf_of(page)
+    other = client.post(
+        path, {"csrfmiddlewaretoken": token, "q-score": "9"}, HTTP_ORIGIN="null", secure=True
+    )
+    assert other.status_code == 403  # what "no-referrer" would have made every answer
+    sent = client.post(
+        path,
+        {"csrfmiddlewaretoken": token, "q-score": "9"},
+        HTTP_ORIGIN="https://testserver",
+        secure=True,
+    )
+    assert sent.status_code == 302
 
 
 def test_a_post_without_the_csrf_token_is_refused(client, north_customer):

@@ -5,8 +5,8 @@ Each page is in the invitation's language (its survey version's, right-to-left w
 that language is), or, when the token names no invitation, the browser's. A refused
 token gets a page saying why and what to do: 404 for a link we did not make or an
 invitation that is gone, 410 for an expired one, 409 "already answered — thank you" for
-one that was used. Token pages are never cached and send no referrer (the token is in
-the address). Posts and refused links count against the per-address rate limit.
+one that was used. Token pages are never cached and send no referrer to other sites
+(the token is in the address). Posts and refused links count against the per-address rate limit.
 """
 
 from __future__ import annotations
@@ -36,14 +36,18 @@ REFUSED_STATUS = {"forged": 404, "unknown": 404, "expired": 410, "used": 409}
 
 
 def _public(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """The headers every token page carries: the token stays out of caches, referrers
-    and search engines."""
+    """The headers every token page carries: the token stays out of caches, other
+    sites' referrers and search engines.
+
+    "same-origin", not "no-referrer": under no-referrer the browser sends `Origin: null`
+    with the form's POST, and Django's CSRF check refuses it. Same-origin sends the
+    address to us only, which has it already."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = view(request, *args, **kwargs)
         add_never_cache_headers(response)
-        response["Referrer-Policy"] = "no-referrer"
+        response["Referrer-Policy"] = "same-origin"
         response["X-Robots-Tag"] = "noindex, nofollow"
         return response
 
