@@ -90,6 +90,10 @@ def test_bad_input_is_4xx(api, settings):
     wrong = post(api, b'{"raw": "x"}', content_type="application/json")
     assert_error_shape(wrong, 415, "unsupported_media_type")
     assert_error_shape(post(api, b"From: a@b.example\r\n\r\nx", "text/plain"), 415)
+    octets = post(
+        api, b"From: o@b.example\r\nMessage-ID: <o@b>\r\n\r\nx", "application/octet-stream"
+    )
+    assert octets.status_code == 201
     assert_error_shape(post(api, b"\xff\xfe\x00\x00garbage\x00"), 422)
     assert not Ticket.objects.exists()
 
@@ -108,6 +112,9 @@ def test_too_large_is_413(api, settings):
 def test_documented_in_openapi(api):
     schema = api.client.get("/api/v1/openapi.json").json()
     operation = schema["paths"]["/api/v1/tickets/inbound-mail"]["post"]
-    assert list(operation["requestBody"]["content"]) == ["message/rfc822"]
+    assert list(operation["requestBody"]["content"]) == [
+        "message/rfc822",
+        "application/octet-stream",
+    ]
     assert {"200", "201", "413", "415", "422"} <= set(operation["responses"])
     assert operation["tags"] == ["Tickets"]

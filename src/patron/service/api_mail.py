@@ -1,7 +1,7 @@
-"""POST /tickets/inbound-mail: one raw email (the body, `Content-Type: message/rfc822`)
-imported as a ticket or a reply on one, exactly as `patron mail ingest` does — for a mail
-server's pipe, a webhook relay or a script. Mounted before the tickets router so that
-/tickets/{id} does not catch the path."""
+"""POST /tickets/inbound-mail: one raw email (the body, as message/rfc822 or
+application/octet-stream) imported as a ticket or a reply on one, exactly as `patron mail
+ingest` does — for a mail server's pipe, a webhook relay or a script. Mounted before the
+tickets router so that /tickets/{id} does not catch the path."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from patron.service.models import Ticket
 
 router = Router(tags=["Tickets"])
 
-CONTENT_TYPES = ("message/rfc822",)
+# message/rfc822 is the type of an email; octet-stream is what relays and scripts often send.
+CONTENT_TYPES = ("message/rfc822", "application/octet-stream")
 CHUNK = 64 * 1024
 
 
@@ -92,7 +93,8 @@ def _in_sight(request: HttpRequest, result: dict[str, Any]) -> dict[str, Any]:
     summary="Import one inbound email (raw RFC 822) as a ticket or a reply",
     description=(
         "Send the raw message as the request body with `Content-Type: message/rfc822` "
-        "(for example `curl --data-binary @mail.eml -H 'Content-Type: message/rfc822'`). "
+        "(or `application/octet-stream`), for example `curl --data-binary @mail.eml -H "
+        "'Content-Type: message/rfc822'`. "
         "Threading, sender matching, prospects and skipping are those of `patron mail "
         "ingest` (docs/mail-in.md). **201** a new ticket; **200** appended to a ticket, a "
         "duplicate (same Message-ID: nothing imported twice) or skipped (auto-reply, "
@@ -104,7 +106,9 @@ def _in_sight(request: HttpRequest, result: dict[str, Any]) -> dict[str, Any]:
         "requestBody": {
             "required": True,
             "description": "The email exactly as received, headers and body (RFC 822).",
-            "content": {"message/rfc822": {"schema": {"type": "string", "format": "binary"}}},
+            "content": {
+                name: {"schema": {"type": "string", "format": "binary"}} for name in CONTENT_TYPES
+            },
         }
     },
 )
