@@ -2,8 +2,6 @@
 breakdown (from the roll-ups), its verbatims (cursor pagination, among the customers
 you can see), and the tags of a verbatim."""
 
-from __future__ import annotations
-
 import datetime as dt
 from typing import Any, Literal
 
