@@ -244,3 +244,13 @@ def test_customer_card_lists_open_tickets(signed_in, north_customer, django_asse
     page = signed_in.get(f"/customers/{north_customer.pk}/").content.decode()
     assert f"/service/customer/{north_customer.pk}/" in page  # loaded after the page
     assert "#" in page and "Open one" in page  # the brief's open promises
+
+
+def test_the_customer_timeline_links_the_ticket(signed_in, agent, north_customer):
+    ticket = services.ticket_create(
+        actor=agent, customer=north_customer, subject="Broken", body="Glass"
+    )
+    services.ticket_note(actor=agent, ticket=ticket, body="Secret internal words")
+    html = signed_in.get(f"/customers/{north_customer.pk}/timeline/").content.decode()
+    assert f'href="/service/{ticket.pk}/"' in html and 'data-testid="timeline-ticket"' in html
+    assert "Secret internal words" not in html  # notes stay off the timeline
