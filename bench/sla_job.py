@@ -30,6 +30,7 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--queries", action="store_true", help="print the slowest statements")
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="patron-bench-sla-"))
     os.environ["PATRON_DATA_DIR"] = str(data_dir)
@@ -54,13 +55,21 @@ def main() -> None:
         build(args.tickets, args.customers, now)
         print(f"built {args.tickets:,} tickets in {time.perf_counter() - started:.1f} s")
     print(f"database: {connection.vendor}; {Ticket.objects.count():,} tickets")
+    from django.test.utils import CaptureQueriesContext
+
     for label, when in (("first run", now), ("second run", now + dt.timedelta(minutes=5))):
-        stats = run_sla_check(now=when)
+        with CaptureQueriesContext(connection) as queries:
+            stats = run_sla_check(now=when)
         print(
             f"{label}: {stats['seconds']:.2f} s; breaches {stats['breaches']}; "
             f"states {stats['states']}; notifications {stats['notifications']}; "
-            f"emails {stats['emails']}"
+            f"emails {stats['emails']}; steps {stats['steps']}"
         )
+        print(f"  {len(queries.captured_queries)} statements")
+        if args.queries:
+            slow = sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:6]
+            for query in slow:
+                print(f"  {float(query['time']):6.3f} s  {' '.join(query['sql'].split())[:300]}")
     print(f"breaches recorded: {SlaBreach.objects.count():,}")
 
 
