@@ -133,15 +133,22 @@ def _breakdown_chart(data: res.Results) -> dict[str, Any]:
     }
 
 
-def _loop_panel(surveys: list[Survey], since: dt.date) -> Any:
-    """The closed loop's figures (open, overdue, median time to close) from the public
-    page's module, when it is there."""
-    try:
-        from patron.feedback.loop import loop_summary
-    except ImportError:
-        return None
-    moment = dt.datetime.combine(since, dt.time(), dt.UTC)
-    return loop_summary(survey=surveys[0] if len(surveys) == 1 else None, since=moment)
+def _loop_panel(surveys: list[Survey], start: dt.date, end: dt.date) -> dict[str, Any]:
+    """The closed loop of the responses of the period (feedback/loop.py): aggregates,
+    like the roll-ups, seen by all staff."""
+    from patron.feedback.loop import loop_summary
+
+    since = dt.datetime.combine(start, dt.time(), dt.UTC)
+    until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), dt.UTC)
+    survey = surveys[0] if len(surveys) == 1 else None
+    if survey is None and not surveys:
+        return {"summary": None}
+    summary = loop_summary(survey=survey, since=since, until=until)
+    median = summary.median_time_to_close
+    return {
+        "summary": summary,
+        "median_hours": None if median is None else round(median.total_seconds() / 3600, 1),
+    }
 
 
 def _page_context(
@@ -169,7 +176,7 @@ def _page_context(
         "trend_chart": _trend_chart(data),
         "breakdown_chart": _breakdown_chart(data),
         "tag_counts": res.tag_counts(ids),
-        "loop": _loop_panel(surveys, filters["start"]),
+        "loop": _loop_panel(surveys, filters["start"], filters["end"]),
         "low_count": res.LOW_COUNT,
         "bands": Response.Band.choices,
     }
