@@ -102,7 +102,14 @@ class VersionForm(StyledForm):
         ),
     )
 
-    def __init__(self, *args: Any, questions: list[Question], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        questions: list[Question],
+        language: str = "",
+        rtl: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.questions = questions
         before = set(self.fields)
@@ -119,6 +126,11 @@ class VersionForm(StyledForm):
                     max_length=200,
                 )
         self.style_fields([name for name in self.fields if name not in before])
+        # The texts are in the version's language (the labels stay in the staff's).
+        for field in self.fields.values():
+            if language:
+                field.widget.attrs["lang"] = language
+            field.widget.attrs["dir"] = "rtl" if rtl else "auto"
 
     @staticmethod
     def initial_for(version: SurveyVersion) -> dict[str, Any]:

@@ -280,7 +280,8 @@ def _verdicts(
     while True:
         batch = list(rows.filter(pk__gt=last)[:BATCH])
         if not batch:
-            return out
+            # In customer order, whichever way each was decided.
+            return sorted(out, key=lambda verdict: verdict[0].pk)
         last = batch[-1].pk
         hard = []
         for customer in batch:

@@ -130,6 +130,10 @@ def _labels(version: SurveyVersion, key: str) -> list[str]:
     return list((entry.get("choices") or {}).values())
 
 
+def _rtl(language: str) -> bool:
+    return language.split("-")[0] in settings.LANGUAGES_BIDI
+
+
 def _scale(question: Any) -> list[int]:
     bounds = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
     low, high = bounds.get(question.kind, (question.scale_min, question.scale_max))
@@ -148,18 +152,27 @@ def _edit_context(
     active: str = "",
 ) -> dict[str, Any]:
     questions = list(survey.questions.all())
-    versions = list(survey.versions.all())
+    # The default language's tab first, the others by name.
+    versions = sorted(
+        survey.versions.all(),
+        key=lambda v: (v.language != survey.default_language, language_name(v.language)),
+    )
     tabs = []
     for version in versions:
-        bound = (version_forms or {}).get(version.language)
+        rtl = _rtl(version.language)
+        form = (version_forms or {}).get(version.language) or VersionForm(
+            initial=VersionForm.initial_for(version),
+            questions=questions,
+            language=version.language,
+            rtl=rtl,
+        )
         tabs.append(
             {
                 "version": version,
                 "name": language_name(version.language),
-                "form": bound
-                or VersionForm(initial=VersionForm.initial_for(version), questions=questions),
+                "form": form,
                 "preview": _preview(version, survey),
-                "rtl": version.language.split("-")[0] in settings.LANGUAGES_BIDI,
+                "rtl": rtl,
             }
         )
     languages = [tab["version"].language for tab in tabs]
@@ -261,7 +274,7 @@ def version_save(request: HttpRequest, survey_id: int, language: str) -> HttpRes
             % {"language": language_name(version.language)},
         )
         return redirect(_tab(survey, version.language))
-    form = VersionForm(request.POST, questions=questions)
+    form = VersionForm(request.POST, questions=questions, language=language, rtl=_rtl(language))
     if form.is_valid():
         try:
             services.version_put(
@@ -284,7 +297,7 @@ def version_save(request: HttpRequest, survey_id: int, language: str) -> HttpRes
 @login_required
 @require_POST
 def version_add(request: HttpRequest, survey_id: int) -> HttpResponse:
-    """"Add a language": any language code, such as fr or pt-BR."""
+    """ "Add a language": any language code, such as fr or pt-BR."""
     return version_save(request, survey_id, request.POST.get("language", "").strip()[:16])
 
 
