@@ -37,8 +37,10 @@ class Mailbox:
         self.commands: list[str] = []
         self.next_uid = 1
         self.lock = threading.Lock()
-        # Tests set it to make the server drop the connection at a command.
+        # Tests set it to make the server drop the connection at a command ("UID STORE").
         self.hang_up_on: str | None = None
+        # UIDs a FETCH answers with NO for (a message expunged by another client).
+        self.refuse_fetch: set[int] = set()
 
     def add(self, raw: bytes, folder: str = "INBOX", flags: set[str] | None = None) -> int:
         with self.lock:
@@ -157,7 +159,9 @@ class _Session(socketserver.StreamRequestHandler):
         elif command == "SEARCH":
             self.search(args, uid)
         elif command == "FETCH":
-            self.fetch(args, uid)
+            if not self.fetch(args, uid):
+                self.send(f"{tag} NO [EXPUNGEISSUED] message gone")
+                return True
         elif command == "STORE":
             self.store(args, uid)
         elif command == "CLOSE":
@@ -192,10 +196,13 @@ class _Session(socketserver.StreamRequestHandler):
             found.append(message.uid if uid else number)
         self.send("* SEARCH" + "".join(f" {n}" for n in found))
 
-    def fetch(self, args: list[bytes], uid: bool) -> None:
+    def fetch(self, args: list[bytes], uid: bool) -> bool:
         spec = args[0].decode()
         items = b" ".join(args[1:]).strip(b"()").decode().upper().split()
-        for number, message in self._chosen(spec, uid):
+        chosen = self._chosen(spec, uid)
+        if any(m.uid in self.server.mailbox.refuse_fetch for _n, m in chosen):
+            return False
+        for number, message in chosen:
             parts: list[bytes] = []
             if uid or "UID" in items:
                 parts.append(f"UID {message.uid}".encode())
@@ -210,6 +217,7 @@ class _Session(socketserver.StreamRequestHandler):
                     if item != "BODY.PEEK[]":  # reading the body marks it read (RFC 3501)
                         message.flags.add("\\Seen")
             self.send(f"* {number} FETCH (".encode() + b" ".join(parts) + b")")
+        return True
 
     def store(self, args: list[bytes], uid: bool) -> None:
         spec, action = args[0].decode(), args[1].decode().upper()

@@ -9,7 +9,7 @@ import pytest
 from patron.service import mail_poll
 from patron.service.mail_poll import poll_mailbox
 from patron.service.models import Ticket, TicketMessage
-from tests.imap_server import imap_server  # noqa: F401 - fixture
+from tests.imap_server import StoredMessage, imap_server  # noqa: F401 - fixture
 from tests.service.factories import add_email
 
 pytestmark = pytest.mark.django_db
@@ -70,6 +70,17 @@ def test_a_lost_connection_before_marking_imports_nothing_twice(imap_server, ani
     (second,) = poll_mailbox()
     assert second.status == "duplicate" and box.flags_of(uid) == {"\\Seen"}
     assert Ticket.objects.count() == 1
+
+
+def test_a_message_the_server_refuses_to_send_does_not_stop_the_others(imap_server, ani):  # noqa: F811
+    box = imap_server.mailbox
+    box.add(raw("plain.eml"))
+    box.add(raw("forwarded.eml"))
+    # The first UID is found by SEARCH but gone when fetched (deleted by another client).
+    box.folders["INBOX"].insert(0, StoredMessage(uid=99, raw=b""))
+    box.refuse_fetch = {99}
+    results = poll_mailbox()
+    assert [r.status for r in results] == ["created", "created"]
 
 
 def test_too_large_messages_are_not_downloaded(imap_server, settings):  # noqa: F811

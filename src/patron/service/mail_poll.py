@@ -107,7 +107,11 @@ def poll_mailbox() -> list[IngestResult]:
         found = _check(client.uid("SEARCH", None, "UNSEEN"), "SEARCH")
         uids = found[0].split() if found and found[0] else []
         for uid in uids[:MAX_PER_POLL]:
-            result = _import_one(client, uid)
+            try:
+                result = _import_one(client, uid)
+            except MailboxError as exc:  # this message only (say, deleted meanwhile)
+                logger.warning("Inbound mail UID %s not fetched: %s", uid, exc)
+                continue
             results.append(result)
             if result.transient:
                 logger.warning("Inbound mail UID %s left unseen: %s", uid, result.reason)
