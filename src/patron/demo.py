@@ -19,6 +19,7 @@ from patron.commerce.demo import demo_catalogue_load, demo_orders_load
 from patron.customers.demo import DEMO_SYSTEM, MARKETS, demo_customers_load
 from patron.customers.models import Customer, ExternalIdentifier
 from patron.interactions.demo import HistoryReport, demo_history_load
+from patron.service.demo import demo_service_load
 
 DEMO_DOMAIN = "demo.patron.example"
 
@@ -166,3 +167,4 @@ def _history_load(report: DemoReport) -> None:
     )
     changed = bool(report.customers_added or report.orders_added or report.products_added)
     report.value = demo_value_load([c for _key, c in customers], changed=changed)
+    demo_service_load([c for _key, c in customers], owner_for=owner_for, manager=manager)

@@ -179,3 +179,16 @@ def test_a_complaint_still_open_after_the_window_keeps_the_episode(agent, north)
 
     signal = Signal.objects.get(customer=customer)
     assert signal.cleared_at is not None  # resolved after the window: ended at once
+
+
+@pytest.mark.django_db
+def test_a_complaint_taken_from_old_mail_counts_from_when_it_was_made(agent, north):
+    customer = CustomerFactory(team=north, owner=agent)
+    figures(customer, tier="most_valuable")
+    old = complain(agent, customer, at=timezone.now() - dt.timedelta(days=40))
+    assert old.pk and not WinBackWindow.objects.filter(customer=customer).exists()
+
+    recent = complain(agent, customer, at=timezone.now() - dt.timedelta(days=10))
+    window = WinBackWindow.objects.get(customer=customer)
+    assert window.opened_at == recent.created_at
+    assert (window.closes_at - timezone.now()).days == 19

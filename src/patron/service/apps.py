@@ -13,8 +13,8 @@ class ServiceConfig(AppConfig):
 
         register_customer_relation(m.Ticket, "customer")
         register_customer_relation(m.WinBackWindow, "customer")
-        from patron.service import complaints  # noqa: F401 (valuable complainers)
         from patron.interactions.selectors import register_promises
+        from patron.service import complaints  # noqa: F401 (valuable complainers)
         from patron.service.promises import open_tickets
 
         register_promises(open_tickets)  # open tickets in the customer's brief

@@ -115,6 +115,10 @@ def open_window(
     if figures is None:
         return None
     now = now or timezone.now()
+    # Thirty days from the complaint (a ticket taken from old mail may be days old).
+    start = min(ticket.created_at or now, now)
+    if start + WINDOW <= now:
+        return None
     if WinBackWindow.objects.filter(customer=customer, closes_at__gt=now).exists():
         return None
     caretaker = _caretaker_for(customer, ticket)
@@ -139,10 +143,14 @@ def open_window(
         },
         due_days=1,
         priority=Task.Priority.URGENT,
-        now=now,
+        now=start,
     )
     return WinBackWindow.objects.create(
-        customer=customer, ticket=ticket, caretaker=caretaker, opened_at=now, closes_at=now + WINDOW
+        customer=customer,
+        ticket=ticket,
+        caretaker=caretaker,
+        opened_at=start,
+        closes_at=start + WINDOW,
     )
 
 

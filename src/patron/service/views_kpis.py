@@ -110,6 +110,14 @@ def number(value: float | int | None) -> str:
     return "—" if value is None else formatting.format_number(value)
 
 
+def per_1000(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return babel_numbers.format_decimal(
+        round(value, 1), format="#,##0.0", locale=formatting.current_locale()
+    )
+
+
 def week_label(week: kpis.Week) -> str:
     return formatting.format_date(week.start, fmt="short")
 
@@ -151,7 +159,7 @@ class Card:
     name: str
     title: str
     description: str
-    charts: list[tuple[str, dict[str, Any]]]  # (element id, chart spec)
+    charts: list[tuple[str, str, dict[str, Any]]]  # (element id, heading, chart spec)
     table: Table
     csv_url: str
 
@@ -177,6 +185,7 @@ def _duration_card(
         charts.append(
             (
                 f"chart-{name}-{key}",
+                heading,
                 _bars(
                     f"{title}: {heading}",
                     [g.label for g in groups],
@@ -220,6 +229,7 @@ def _share_card(
         charts.append(
             (
                 f"chart-{name}-{key}",
+                heading,
                 _bars(
                     f"{title}: {heading}",
                     [g.label for g in groups],
@@ -242,18 +252,16 @@ def _backlog_card(data: kpis.ServiceKpis) -> dict[str, Any]:
         [_dataset(_("Active tickets"), [data.overall.backlog[key] for key, _l in buckets])],
         horizontal=False,
     )
-    charts = [("chart-backlog", chart)]
+    charts = [("chart-backlog", _("By age"), chart)]
     if data.by_team:
         charts.append(
             (
                 "chart-backlog-team",
+                _("By team"),
                 _bars(
-                    _("Active tickets by age: by team"),
+                    _("Active tickets: by team"),
                     [g.label for g in data.by_team],
-                    [
-                        _dataset(label, [g.backlog[key] for g in data.by_team])
-                        for key, label in buckets
-                    ],
+                    [_dataset(_("Active tickets"), [g.backlog_total for g in data.by_team])],
                 ),
             )
         )
@@ -280,6 +288,7 @@ def _complaints_card(data: kpis.ServiceKpis) -> dict[str, Any]:
         charts.append(
             (
                 "chart-complaints-team",
+                _("By team"),
                 _bars(
                     _("Complaints per 1,000 orders: by team"),
                     [g.label for g in data.by_team],
@@ -296,6 +305,7 @@ def _complaints_card(data: kpis.ServiceKpis) -> dict[str, Any]:
         charts.append(
             (
                 "chart-complaints-category",
+                _("By category"),
                 _bars(
                     _("Complaints per 1,000 orders: by category"),
                     [g.label for g in data.by_category],
@@ -317,7 +327,7 @@ def _complaints_card(data: kpis.ServiceKpis) -> dict[str, Any]:
                     [
                         number(g.complaints),
                         number(g.orders),
-                        number(g.complaints_per_1000_orders),
+                        per_1000(g.complaints_per_1000_orders),
                     ],
                 )
                 for g in groups
@@ -353,7 +363,7 @@ def _trend_card(data: kpis.ServiceKpis) -> dict[str, Any]:
                 number(w.resolution.count),
                 hours(w.resolution.median),
                 number(w.complaints),
-                number(w.complaints_per_1000_orders),
+                per_1000(w.complaints_per_1000_orders),
             ],
         )
         for w in data.weeks
@@ -365,7 +375,7 @@ def _trend_card(data: kpis.ServiceKpis) -> dict[str, Any]:
         _("Per 1,000 orders"),
     ]
     return {
-        "charts": [("chart-trend", chart)],
+        "charts": [("chart-trend", "", chart)],
         "table": Table(_("Weekly trend"), columns, [(_("Week starting"), rows)]),
     }
 
@@ -470,7 +480,7 @@ def _headlines(data: kpis.ServiceKpis) -> list[tuple[str, str, str]]:
         ("fcr", _("First-contact resolution"), percent(o.fcr_rate)),
         ("sla", _("SLA compliance"), percent(o.sla_compliance)),
         ("backlog", _("Backlog"), number(o.backlog_total)),
-        ("complaints", _("Complaints per 1,000 orders"), number(o.complaints_per_1000_orders)),
+        ("complaints", _("Complaints per 1,000 orders"), per_1000(o.complaints_per_1000_orders)),
     ]
 
 
