@@ -4,6 +4,7 @@ and tier, the answered invitation, the roll-up, the employee told, one answer on
 import datetime as dt
 
 import pytest
+from django.db import connection  # noqa: F401 - read by the skipif below
 from django.utils import timezone
 
 from patron.analytics.models import CustomerMetrics
@@ -183,3 +184,39 @@ def test_staff_need_to_be_able_to_change_the_customer(viewer, other_agent, north
             actor=other_agent, survey=survey, customer=north_customer, answers={"score": 5}
         )
     assert not Response.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    "connection.vendor != 'postgresql'",
+    reason="SQLite serialises writers itself; the row lock is PostgreSQL's to prove",
+)
+def test_two_simultaneous_answers_record_one(north_customer):
+    import threading
+
+    from django.db import connection as thread_connection
+
+    invitation = InvitationFactory(customer=north_customer)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def send(score):
+        try:
+            barrier.wait()
+            submit_response(
+                invitation=Invitation.objects.get(pk=invitation.pk), answers={"score": score}
+            )
+            outcomes.append("recorded")
+        except AlreadyAnswered:
+            outcomes.append("already")
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=send, args=(s,)) for s in (2, 10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["already", "recorded"]
+    assert Response.objects.filter(invitation=invitation).count() == 1
+    assert ResponseRollup.objects.get(dimension="all").responses == 1

@@ -345,7 +345,7 @@ def _record(
 
 def _locked(invitation: Invitation, now: dt.datetime, *, check_expiry: bool) -> Invitation:
     locked = (
-        Invitation.objects.select_for_update()
+        Invitation.objects.select_for_update(of=("self",))
         .select_related("survey", "customer__owner", "about_user")
         .get(pk=invitation.pk)
     )
