@@ -156,6 +156,13 @@ def test_loop_summary_counts_open_overdue_closed_and_times_to_close(customer, ag
     # Since: only the recent ones.
     recent = loop_summary(survey=survey, since=now - dt.timedelta(hours=45), now=now)
     assert (recent.opened, recent.open, recent.closed) == (3, 2, 1)
+    # Several surveys at once.
+    other = SurveyFactory(kind="csat")
+    submit_response(
+        invitation=InvitationFactory(survey=other, customer=customer), answers={"score": 1}
+    )
+    assert loop_summary(survey=[survey, other.pk], now=now).opened == 6
+    assert loop_summary(survey=[other], now=now).opened == 1
     # Nothing: no median.
     assert loop_summary(survey=SurveyFactory(), now=now).median_time_to_close is None
     # The open loops an agent sees, oldest first; none for another team's agent.

@@ -91,6 +91,17 @@ def test_the_page_opens_without_signing_in_and_records_the_opening(client, north
     assert invitation.opened_at == first  # set once
 
 
+def test_a_head_request_is_not_an_opening_and_the_page_reads_few_queries(
+    client, north_customer, django_assert_max_num_queries
+):
+    invitation = InvitationFactory(customer=north_customer)
+    client.head(answer_path(invitation))
+    invitation.refresh_from_db()
+    assert invitation.opened_at is None
+    with django_assert_max_num_queries(8):
+        assert client.get(answer_path(invitation)).status_code == 200
+
+
 def test_the_page_is_in_arabic_right_to_left(client, arabic_invitation):
     response = client.get(answer_path(arabic_invitation), HTTP_ACCEPT_LANGUAGE="en")
     html = response.content.decode()

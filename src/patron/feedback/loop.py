@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -83,18 +84,21 @@ def _rank(rows: models.QuerySet[Response], count: int, share: float) -> dt.timed
 def loop_responses(
     *,
     viewer: User | None = None,
-    survey: Survey | int | None = None,
+    survey: Survey | int | Iterable[Survey | int] | None = None,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
 ) -> models.QuerySet[Response]:
-    """Responses that opened a loop (answered in [since, until)), on customers `viewer`
-    may see (everyone's when no viewer is given: the caller checked)."""
+    """Responses that opened a loop (answered in [since, until)) of one survey or a list
+    of them, on customers `viewer` may see (everyone's when no viewer is given: the
+    caller checked)."""
     from patron.core.visibility import visible_through
 
     rows = Response.objects.exclude(loop=Loop.NONE)
     if viewer is not None:
         rows = rows.filter(visible_through(viewer, "customer"))
-    if survey is not None:
+    if isinstance(survey, list | tuple | set | frozenset):
+        rows = rows.filter(survey_id__in=[getattr(s, "pk", s) for s in survey])
+    elif survey is not None:
         rows = rows.filter(survey_id=getattr(survey, "pk", survey))
     if since is not None:
         rows = rows.filter(submitted_at__gte=since)
@@ -104,7 +108,7 @@ def loop_responses(
 
 
 def loop_summary(
-    survey: Survey | int | None = None,
+    survey: Survey | int | Iterable[Survey | int] | None = None,
     since: dt.datetime | None = None,
     *,
     until: dt.datetime | None = None,

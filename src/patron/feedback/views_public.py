@@ -289,7 +289,8 @@ def answer(
     except tokens.TokenRefused as refused:
         return _refused(request, refused.code, refused.message, signed, version)
     if request.method != "POST":
-        if invitation.opened_at is None:
+        # GET only: a HEAD (a link checker) is not the customer opening the page.
+        if invitation.opened_at is None and request.method == "GET":
             now = timezone.now()
             Invitation.objects.filter(pk=invitation.pk, opened_at__isnull=True).update(
                 opened_at=now
