@@ -160,3 +160,19 @@ def test_flag_a_promoter_as_reference(client, agent, survey):
     assert ProgrammeMembership.objects.filter(
         customer=promoter.customer, programme="reference", response=promoter
     ).exists()
+
+
+def test_loop_panel_read_after_the_page(client, manager, survey):
+    detractor = Response.objects.filter(survey=survey, score=0).get()
+    Response.objects.filter(pk=detractor.pk).update(loop="open")
+    promoter = Response.objects.filter(survey=survey, score=10).get()
+    Response.objects.filter(pk=promoter.pk).update(
+        loop="closed", loop_closed_at=promoter.submitted_at + dt.timedelta(hours=5)
+    )
+    client.force_login(manager)
+    page = client.get(reverse("feedback_results:survey", args=[survey.pk])).content.decode()
+    loop_url = reverse("feedback_results:loop", args=[survey.pk])
+    assert f'hx-get="{loop_url}?' in page
+    panel = client.get(loop_url).content.decode()
+    assert 'data-testid="loop-open">1<' in panel
+    assert ">5 h<" in panel

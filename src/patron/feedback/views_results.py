@@ -30,6 +30,7 @@ from patron.feedback import results as res
 from patron.feedback.models import Response, Survey, SurveyKind
 
 BY_CHOICES = ("trigger", "segment", "tier", "owner", "team")
+FIRST_VERBATIMS = 10  # on the page itself; "More" reads pages of VERBATIM_PAGE
 
 
 def _by_labels() -> list[tuple[str, str]]:
@@ -176,13 +177,14 @@ def _page_context(
         "trend_chart": _trend_chart(data),
         "breakdown_chart": _breakdown_chart(data),
         "tag_counts": res.tag_counts(ids),
-        "loop": _loop_panel(surveys, filters["start"], filters["end"]),
         "low_count": res.LOW_COUNT,
         "bands": Response.Band.choices,
     }
 
 
-def _verbatim_context(request: HttpRequest, ids: list[int]) -> dict[str, Any]:
+def _verbatim_context(
+    request: HttpRequest, ids: list[int], size: int = res.VERBATIM_PAGE
+) -> dict[str, Any]:
     band = request.GET.get("band", "")
     band = band if band in Response.Band.values else ""
     by = _choice(request, "vby", res.VERBATIM_FILTERS, "")
@@ -195,6 +197,7 @@ def _verbatim_context(request: HttpRequest, ids: list[int]) -> dict[str, Any]:
         key=request.GET.get("key", "")[:40] if by else "",
         text=request.GET.get("q", "")[:200],
         cursor=request.GET.get("cursor") or None,
+        size=size,
     )
     return {
         "verbatims": page.items,
@@ -248,9 +251,24 @@ def survey_page(
     """One survey's (or one kind's) results: the filters are in the URL."""
     surveys, score_kind, title = _target(survey_id, kind)
     context = _page_context(request, surveys, score_kind, title)
-    context.update(_verbatim_context(request, [s.pk for s in surveys]))
+    context.update(_verbatim_context(request, [s.pk for s in surveys], size=FIRST_VERBATIMS))
     context["verbatims_url"] = request.path + "verbatims/"
+    context["loop_url"] = f"{request.path}loop/?{context['query']}"
+    context["lazy"] = True
     return render(request, "feedback/results.html", context)
+
+
+@login_required
+@require_GET
+def loop_panel(
+    request: HttpRequest, survey_id: int | None = None, kind: str | None = None
+) -> HttpResponse:
+    """The closed-loop card, read once the page is shown: it counts responses, not
+    roll-ups, so it is kept out of the page's own time."""
+    surveys, _kind, _title = _target(survey_id, kind)
+    filters = _filters(request)
+    context = {"loop": _loop_panel(surveys, filters["start"], filters["end"]), "lazy": False}
+    return render(request, "feedback/partials/results_loop.html", context)
 
 
 @login_required
