@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -75,11 +75,6 @@ def in_cooldown(survey: Survey, customer_id: int, now: dt.datetime) -> bool:
     ).exists()
 
 
-def _language(survey: Survey, customer: Customer) -> str:
-    version = version_for(survey, customer.language)
-    return version.language if version is not None else survey.default_language
-
-
 def invite(
     *,
     survey: Survey,
@@ -113,13 +108,14 @@ def invite(
         created_by=actor if actor is not None and actor.pk else None,
         created_at=now,
         nonce=new_nonce(),
-        language=_language(survey, customer),
         expires_at=now + dt.timedelta(days=survey.valid_days),
     )
+    version = version_for(survey, customer.language)
+    invitation.language = version.language if version else survey.default_language
     reason = ""
     if survey.status != Survey.Status.ACTIVE:
         reason = _("The survey is not active.")
-    elif version_for(survey, customer.language) is None:
+    elif version is None:
         reason = _("The survey has no language version.")
     elif in_cooldown(survey, customer.pk, now):
         reason = _("Already invited to this survey in the last %(days)d days.") % {
@@ -316,6 +312,38 @@ def _verdicts(
                     out.append((customer, "other", None, decision.reason))
 
 
+_COLUMNS = (
+    "survey_id",
+    "customer_id",
+    "via",
+    "status",
+    "skip_reason",
+    "language",
+    "nonce",
+    "trigger",
+    "created_by_id",
+    "created_at",
+    "send_after",
+    "expires_at",
+    "message_id",
+)
+
+
+def _insert(rows: list[tuple[Any, ...]]) -> int:
+    """Write invitations with one prepared INSERT run over the rows: a segment of tens of
+    thousands is written in a second, where building model instances and their SQL
+    (bulk_create) took most of the time."""
+    table = connection.ops.quote_name(Invitation._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in _COLUMNS)
+    marks = ", ".join(["%s"] * len(_COLUMNS))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} ({columns}) VALUES ({marks})",  # noqa: S608 - our own names
+            [(*row, "") for row in rows],
+        )
+    return len(rows)
+
+
 def send_to_segment(
     *,
     survey: Survey,
@@ -359,34 +387,45 @@ def send_to_segment(
         "cooldown": cooldown_text,
     }
     expires = now + dt.timedelta(days=survey.valid_days)
+    # The versions read once, each customer language resolved once.
+    versions = Survey.objects.prefetch_related("versions").get(pk=survey.pk)
+    languages: dict[str, str] = {}
+
+    def language_of(customer: Customer) -> str:
+        code = customer.language or ""
+        if code not in languages:
+            version = version_for(versions, code)
+            languages[code] = version.language if version else survey.default_language
+        return languages[code]
+
     with transaction.atomic():
-        pending: list[Invitation] = []
+        adapt = connection.ops.adapt_datetimefield_value
+        creator = actor.pk if actor is not None and actor.pk else None
+        stamp, until = adapt(now), adapt(expires)
+        rows: list[tuple[Any, ...]] = []
         for customer, code, send_after, reason in verdicts:
             asked = code in ("invite", "quiet_hours")
-            pending.append(
-                Invitation(
-                    survey=survey,
-                    customer_id=customer.pk,
-                    via=Invitation.Via.EMAIL,
-                    trigger=Trigger.MANUAL,
-                    status=Invitation.Status.PENDING if asked else Invitation.Status.SKIPPED,
-                    skip_reason="" if asked else (reason or texts.get(code, ""))[:300],
-                    language=_language(survey, customer),
-                    nonce=new_nonce(),
-                    about_user_id=None,
-                    created_by=actor if actor is not None and actor.pk else None,
-                    created_at=now,
-                    send_after=send_after if asked else None,
-                    expires_at=expires,
+            rows.append(
+                (
+                    survey.pk,
+                    customer.pk,
+                    Invitation.Via.EMAIL.value,
+                    (Invitation.Status.PENDING if asked else Invitation.Status.SKIPPED).value,
+                    "" if asked else (reason or texts.get(code, ""))[:300],
+                    language_of(customer),
+                    new_nonce(),
+                    Trigger.MANUAL.value,
+                    creator,
+                    stamp,
+                    adapt(send_after) if asked else None,
+                    until,
                 )
             )
-            if len(pending) >= BATCH:
-                Invitation.objects.bulk_create(pending)
-                report.created += len(pending)
-                pending = []
-        if pending:
-            Invitation.objects.bulk_create(pending)
-            report.created += len(pending)
+            if len(rows) >= BATCH:
+                report.created += _insert(rows)
+                rows = []
+        if rows:
+            report.created += _insert(rows)
         audit_record(
             actor,
             AuditEntry.Action.CREATE,
