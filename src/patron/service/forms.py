@@ -127,6 +127,7 @@ class TicketForm(StyledForm):
         label=_("Reply to"),
         required=False,
         help_text=_("Leave empty for the customer's preferred email."),
+        widget=forms.EmailInput(attrs={"dir": "ltr"}),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
