@@ -63,9 +63,9 @@ class PolicyForm(StyledForm):
         empty_value=None,
         required=False,
     )
-    first_response = forms.IntegerField(label=_("First response within"), min_value=1)
+    first_response = forms.IntegerField(label=_("First response"), min_value=1)
     first_response_unit = forms.ChoiceField(label=_("Unit"), choices=UNIT_CHOICES)
-    resolution = forms.IntegerField(label=_("Resolution within"), min_value=1)
+    resolution = forms.IntegerField(label=_("Resolution"), min_value=1)
     resolution_unit = forms.ChoiceField(label=_("Unit"), choices=UNIT_CHOICES)
     business_hours = forms.BooleanField(
         label=_("Count business hours only"),
@@ -159,7 +159,7 @@ class HoursForm(StyledForm):
                 label=name,
                 required=False,
                 max_length=200,
-                widget=forms.TextInput({"dir": "ltr", "placeholder": "09:00-17:00"}),
+                widget=forms.TextInput({"dir": "ltr", "placeholder": _("Closed")}),
             )
         self.fields["day_0"].help_text = _(
             "Opening intervals, separated by commas, such as 09:00-12:00, 13:00-17:00; "
