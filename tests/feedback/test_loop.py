@@ -194,3 +194,11 @@ def test_the_response_is_on_the_customer_timeline(client, customer, agent):
     assert 'data-band="unfavourable"' in html
     assert reverse("service:ticket", args=[response.follow_up_ticket_id]) in html
     assert "Follow-up open" in html
+
+
+def test_a_customer_without_owner_still_gets_a_follow_up_for_the_team(north):
+    nobody = surveyable_customer(email="x@example.com", team=north, owner=None)
+    response = answer(nobody, "ces", 7)
+    ticket = response.follow_up_ticket
+    assert response.loop == Response.Loop.OPEN
+    assert ticket.owner is None and ticket.team == north
