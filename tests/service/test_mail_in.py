@@ -522,3 +522,19 @@ def test_html_and_charset_bodies_stored_as_text(ani):
     french = Ticket.objects.get(subject__startswith="Réclamation")
     assert french.type == TicketType.COMPLAINT
     assert ContactPoint.objects.filter(value="sami.ali@example.sa").exists()
+
+
+@pytest.mark.django_db
+def test_queries_per_message(ani, django_assert_max_num_queries):
+    first = raw("plain.eml")
+    # Most are the ticket services' (SLA policy, audit, timeline, the owner's notification).
+    with django_assert_max_num_queries(25):
+        assert ingest_bytes(first).status == "created"
+    reply = message(
+        "From: ani@example.com\nSubject: Re\nMessage-ID: <q@x>\n"
+        "In-Reply-To: <CAplain.0001@mail.example.com>"
+    )
+    with django_assert_max_num_queries(20):
+        assert ingest_bytes(reply).status == "appended"
+    with django_assert_max_num_queries(1):  # a duplicate costs one lookup, writes nothing
+        assert ingest_bytes(first).status == "duplicate"

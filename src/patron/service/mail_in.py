@@ -491,7 +491,9 @@ def _stored_message(ids: list[str]) -> TicketMessage | None:
     forms = {i: i for i in ids} | {i.strip("<>"): i for i in ids}
     found = {
         forms[m.message_id]: m
-        for m in TicketMessage.objects.filter(message_id__in=list(forms)).select_related("ticket")
+        for m in TicketMessage.objects.filter(message_id__in=list(forms)).select_related(
+            "ticket__customer"
+        )
     }
     return next((found[i] for i in ids if i in found), None)
 
