@@ -18,6 +18,7 @@ from patron.analytics.demo import ValueReport, demo_value_load
 from patron.commerce.demo import demo_catalogue_load, demo_orders_load
 from patron.customers.demo import DEMO_SYSTEM, MARKETS, demo_customers_load
 from patron.customers.models import Customer, ExternalIdentifier
+from patron.feedback.demo import demo_feedback_load
 from patron.interactions.demo import HistoryReport, demo_history_load
 from patron.service.demo import demo_service_load
 
@@ -168,3 +169,4 @@ def _history_load(report: DemoReport) -> None:
     changed = bool(report.customers_added or report.orders_added or report.products_added)
     report.value = demo_value_load([c for _key, c in customers], changed=changed)
     demo_service_load([c for _key, c in customers], owner_for=owner_for, manager=manager)
+    demo_feedback_load([c for _key, c in customers], owner_for=owner_for, manager=manager)
