@@ -194,3 +194,14 @@ def test_the_kind_is_fixed_once_sent(admin):
     assert "kind" in details(services.survey_update, actor=admin, survey=sent, kind="ces")
     with pytest.raises(ValidationFailed):
         services.survey_set_status(actor=admin, survey=sent, status="draft")
+
+
+def test_null_characters_in_question_texts_are_refused(admin):
+    survey = SurveyFactory(languages=["en"])
+    assert "questions" in details(
+        services.version_put,
+        actor=admin,
+        survey=survey,
+        language="en",
+        questions={"score": {"text": "bad\x00text"}},
+    )

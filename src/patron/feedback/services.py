@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from patron.core import visibility
 from patron.core.audit import audit_create, audit_delete, audit_update, snapshot
 from patron.core.errors import PermissionDenied, ValidationFailed
+from patron.core.text import NUL
 from patron.core.validation import model_validate
 from patron.customers.languages import normalize_language
 from patron.feedback.models import Question, Survey, SurveyKind, SurveyVersion, Trigger
@@ -210,6 +211,16 @@ def _check_question(survey: Survey, question: Question) -> None:
     _raise(errors)
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return NUL in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def _check_version(survey: Survey, version: SurveyVersion) -> None:
     errors: dict[str, list[str]] = {}
     version.language = _language(version.language, "language", errors)
@@ -226,9 +237,13 @@ def _check_version(survey: Survey, version: SurveyVersion) -> None:
     if "email_body" not in errors:
         _check_placeholders(body, "email_body", errors)
     questions = version.questions if isinstance(version.questions, dict) else None
-    if questions is None:
+    if questions is not None and _has_nul(questions):
+        # PostgreSQL refuses NUL in JSON: refused here as input, not a server error.
+        errors["questions"] = [_("Remove the null character (\\x00) from the texts.")]
+        questions = None
+    elif questions is None:
         errors["questions"] = [_("An object of question key → {text, help, choices}.")]
-    else:
+    if questions is not None:
         known = {q.key: q for q in survey.questions.all()}
         cleaned: dict[str, Any] = {}
         for key, entry in questions.items():
