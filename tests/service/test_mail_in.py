@@ -538,3 +538,67 @@ def test_queries_per_message(ani, django_assert_max_num_queries):
         assert ingest_bytes(reply).status == "appended"
     with django_assert_max_num_queries(1):  # a duplicate costs one lookup, writes nothing
         assert ingest_bytes(first).status == "duplicate"
+
+
+def _encoded(charset: str, text: str, codec: str, extra: str = "") -> bytes:
+    head = (
+        f"From: a@example.com\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+        f'Content-Type: text/plain; charset="{charset}"{extra}\r\n'
+        "Content-Transfer-Encoding: 8bit\r\n\r\n"
+    )
+    return head.encode() + text.encode(codec)
+
+
+@pytest.mark.parametrize(
+    ("charset", "codec", "text"),
+    [
+        ("gb2312", "gbk", "您好，镕的订单"),  # 镕 is GBK, not GB2312: mailers send GBK anyway
+        ("iso-8859-8-i", "iso-8859-8", "שלום, ההזמנה שלי לא הגיעה"),
+        ("ks_c_5601-1987", "cp949", "안녕하세요 주문이 늦어요"),
+        ("shift_jis", "cp932", "注文が届きません①"),  # ① is Windows' extension
+        ("koi8-r", "koi8-r", "Здравствуйте, заказ не пришёл"),
+        ("windows-874", "cp874", "สวัสดีครับ"),
+        ("utf8", "utf-8", "Grüße aus Köln"),
+        ("x-unknown", "utf-8", "Grüße aus Köln"),
+        ("x-unknown", "cp1252", "Grüße aus Köln"),
+    ],
+)
+def test_more_charsets(charset, codec, text):
+    assert parse_message(_encoded(charset, text, codec)).body == text
+
+
+def test_format_flowed_is_unwrapped():
+    flowed = "This line goes on \r\nin the next one.\r\n\r\n-- \r\nAni\r\n"
+    mail = parse_message(_encoded("utf-8", flowed, "utf-8", "; format=flowed"))
+    assert mail.body == "This line goes on in the next one."
+    delsp = "Long wo\r\nrd here.\r\n"
+    mail = parse_message(
+        _encoded("utf-8", delsp.replace("wo\r", "wo \r"), "utf-8", "; format=flowed; delsp=yes")
+    )
+    assert mail.body == "Long word here."
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        # Gmail
+        '<div dir="ltr">Thanks!</div><br><div class="gmail_quote"><div dir="ltr" '
+        'class="gmail_attr">On Mon, Dec 1, 2025 at 10:00 AM Support &lt;<a href="mailto:s@x.com">'
+        's@x.com</a>&gt; wrote:<br></div><blockquote class="gmail_quote">'
+        "<div>Do you want a refund?</div></blockquote></div>",
+        # Apple Mail
+        '<html><body dir="auto">Thanks!<br><br><div dir="ltr">On 1 Dec 2025, at 10:00, Support'
+        ' &lt;s@x.com&gt; wrote:<br><br></div><blockquote type="cite"><div dir="ltr">Shall we'
+        " send another?</div></blockquote></body></html>",
+        # Outlook on the web
+        '<div>Thanks!</div><div id="appendonsend"></div><hr tabindex="-1"><div id="divRplyFwdMsg"'
+        ' dir="ltr"><font face="Calibri"><b>From:</b> Support &lt;s@x.com&gt;<br><b>Sent:</b> '
+        "Monday, December 1, 2025 10:00<br><b>To:</b> Ani<br><b>Subject:</b> Parcel</font>"
+        "<div>&nbsp;</div></div><div>Your parcel left.</div>",
+        # Thunderbird
+        '<p>Thanks!<br></p><div class="moz-cite-prefix">On 01/12/2025 10:00, Support wrote:<br>'
+        '</div><blockquote type="cite" cite="mid:x@y">Your parcel left.</blockquote>',
+    ],
+)
+def test_html_replies_of_other_clients(html):
+    assert strip_reply(html_to_text(html)) == "Thanks!"

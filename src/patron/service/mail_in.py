@@ -178,16 +178,42 @@ def _ids(text: str) -> list[str]:
     return _MESSAGE_ID.findall(text or "")
 
 
+# Labels mailers use for a charset whose superset is what they really send (as browsers
+# read them, per the WHATWG encoding standard), and labels Python does not know.
+_CHARSET_ALIASES = {
+    "iso-8859-1": "cp1252",
+    "latin-1": "cp1252",
+    "latin1": "cp1252",
+    "us-ascii": "cp1252",
+    "ascii": "cp1252",
+    "iso-8859-9": "cp1254",
+    "iso-8859-11": "cp874",
+    "tis-620": "cp874",
+    "windows-874": "cp874",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "euc-cn": "gb18030",
+    "ks_c_5601-1987": "cp949",
+    "euc-kr": "cp949",
+    "shift_jis": "cp932",
+    "x-sjis": "cp932",
+    "big5": "big5hkscs",
+    "iso-8859-8-i": "iso-8859-8",
+    "iso-8859-6-i": "iso-8859-6",
+    "x-mac-roman": "mac-roman",
+    "utf8": "utf-8",
+    "unicode-1-1-utf-8": "utf-8",
+}
+
+
 def _decode(payload: bytes, charset: str | None) -> str:
     """Bytes of a text part in its declared charset; a wrong or unknown declaration falls
     back to UTF-8, then Windows-1252 (a superset of Latin-1 in practice), then replaces."""
     names = []
     if charset:
         declared = charset.strip().strip('"').lower()
-        # Mailers label Windows-1252 text as Latin-1 or ASCII: browsers read it as 1252 too.
-        if declared in {"iso-8859-1", "latin-1", "latin1", "us-ascii", "ascii"}:
-            declared = "cp1252"
-        names.append(declared)
+        names.append(_CHARSET_ALIASES.get(declared, declared))
     names.append("utf-8")
     for name in names:
         try:
@@ -202,13 +228,35 @@ def _decode(payload: bytes, charset: str | None) -> str:
     return as_utf8 if good > 0 else payload.decode("cp1252", "replace")
 
 
+def _unflow(text: str, *, delsp: bool) -> str:
+    """format=flowed (RFC 3676): a line ending in a space goes on in the next line."""
+    out: list[str] = []
+    joining = False
+    for line in text.replace("\r\n", "\n").split("\n"):
+        if line.startswith(" "):
+            line = line[1:]  # space-stuffing
+        if joining and out:
+            out[-1] += line
+        else:
+            out.append(line)
+        joining = line.endswith(" ") and line != "-- " and not line.startswith(">")
+        if joining and delsp:
+            out[-1] = out[-1][:-1]
+    return "\n".join(out)
+
+
 def _part_text(part: Message) -> str:
     payload = part.get_payload(decode=True)
     if payload is None:
         payload = b""
     if isinstance(payload, str):  # pragma: no cover - get_payload(decode=True) gives bytes
         return payload
-    return _decode(payload, part.get_content_charset())
+    text = _decode(payload, part.get_content_charset())
+    if part.get_content_type() == "text/plain" and (
+        str(part.get_param("format", "")).lower() == "flowed"
+    ):
+        text = _unflow(text, delsp=str(part.get_param("delsp", "")).lower() == "yes")
+    return text
 
 
 def _attachment_name(part: Message) -> str:
