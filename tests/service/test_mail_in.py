@@ -602,3 +602,16 @@ def test_format_flowed_is_unwrapped():
 )
 def test_html_replies_of_other_clients(html):
     assert strip_reply(html_to_text(html)) == "Thanks!"
+
+
+@pytest.mark.django_db
+def test_reply_to_header_is_where_answers_go(ani):
+    mail = message(
+        "From: Ani Nor <ani@example.com>\nReply-To: Ani at home <Ani.Home@Example.net>\n"
+        "Subject: Please answer at home\nMessage-ID: <rt@x>"
+    )
+    result = ingest_bytes(mail)
+    assert result.customer_id == ani.pk  # matched on From
+    assert Ticket.objects.get(pk=result.ticket_id).reply_to == "ani.home@example.net"
+    broken = message("From: ani@example.com\nReply-To: not an address\nMessage-ID: <rt2@x>")
+    assert Ticket.objects.get(pk=ingest_bytes(broken).ticket_id).reply_to == "ani@example.com"

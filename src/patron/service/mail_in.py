@@ -104,6 +104,8 @@ class ParsedMail:
     full_text: str  # the whole text, before cutting
     attachments: list[tuple[str, int]] = field(default_factory=list)
     skip_reason: str = ""
+    # Where answers go: the Reply-To address when the message has a valid one, else From.
+    reply_to: str = ""
 
     @property
     def thread_ids(self) -> list[str]:
@@ -406,6 +408,16 @@ def _first_address(msg: Message, name: str) -> str:
     return email.utils.parseaddr(_raw_header(msg, name))[1].lower()
 
 
+def _reply_to(msg: Message) -> str:
+    address = _first_address(msg, "Reply-To")
+    if not address:
+        return ""
+    try:
+        return normalize_email(_unsurrogate(address))
+    except InvalidContact:
+        return ""
+
+
 def parse_message(raw: bytes, *, now: dt.datetime | None = None) -> ParsedMail:
     """Read one RFC 822 message. MailRejected when it is too large, empty or has no
     sender; auto-replies and bounces are parsed and marked with `skip_reason`."""
@@ -443,6 +455,7 @@ def parse_message(raw: bytes, *, now: dt.datetime | None = None) -> ParsedMail:
         from_name=from_name,
         from_address=from_address,
         to_address=_first_address(msg, "To"),
+        reply_to=_reply_to(msg) or from_address,
         subject=_header(msg, "Subject"),
         at=_date(msg, now),
         body=body,
@@ -652,7 +665,7 @@ def ingest_mail(mail: ParsedMail) -> IngestResult:
                 body=mail.body,
                 type=ticket_type_for(mail.subject),
                 source=SOURCE,
-                reply_to=mail.from_address,
+                reply_to=mail.reply_to or mail.from_address,
                 email=mail.email_fields(),
                 at=mail.at,
             )
