@@ -204,6 +204,8 @@ class Invitation(models.Model):
             # Frequency cap: messages sent to this customer lately.
             models.Index(fields=["customer", "sent_at"], name="invitations_sent"),
             models.Index(fields=["survey", "-created_at"], name="invitations_survey"),
+            # Sent and per-status counts of a survey, read from the index alone.
+            models.Index(fields=["survey", "status"], name="invitations_survey_status"),
             models.Index(
                 fields=["send_after"],
                 name="invitations_to_send",

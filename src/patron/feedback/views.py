@@ -31,6 +31,7 @@ from patron.feedback.services import fill
 from patron.feedback.tokens import answer_url
 
 PAGE_SIZE = 25
+INVITATIONS_COUNTED = 1000
 
 
 def results_url(survey: Survey) -> str:
@@ -325,7 +326,8 @@ def survey_detail(request: HttpRequest, survey_id: int) -> HttpResponse:
     via = request.GET.get("via", "")
     via = via if via in Invitation.Via.values else ""
     rows = selectors.invitation_list(viewer=request.user, survey=survey, status=status, via=via)
-    page = paginate(request, rows, default_size=PAGE_SIZE)
+    # A survey sent to big segments has hundreds of thousands: counted up to a bound.
+    page = paginate(request, rows, default_size=PAGE_SIZE, count_limit=INVITATIONS_COUNTED)
     context = {
         "survey": survey,
         "page": page,
