@@ -457,6 +457,10 @@ def test_subject_token_of_another_customers_ticket_is_refused(ani, south_custome
     )
     result = ingest_bytes(raw("reply_subject_token.eml", TICKET=str(theirs.pk)))
     assert result.status == "created" and result.ticket_id != theirs.pk
+    assert (
+        result.reason
+        == f"the subject's [#{theirs.pk}] is not a ticket of this sender: a new ticket"
+    )
     assert result.customer_id == ani.pk
     assert theirs.messages.count() == 1
     # An unknown sender naming a ticket gets a prospect and a ticket of their own.

@@ -589,15 +589,22 @@ def _thread(mail: ParsedMail) -> _Thread:
             ticket = _ticket_of_customer(int(ours.group(1)), customer_ids)
             if ticket is not None:
                 return _Thread(ticket, ticket.customer, False, _("by our Message-ID"))
-    for token in _TICKET_TOKEN.findall(mail.subject):
+    tokens = _TICKET_TOKEN.findall(mail.subject)
+    for token in tokens:
         # A subject token alone never attaches mail to another customer's ticket.
         ticket = _ticket_of_customer(int(token), customer_ids)
         if ticket is not None:
             return _Thread(ticket, ticket.customer, False, _("by the subject's [#%s]") % token)
+    # Said without telling whether the ticket exists: that is not the sender's to know.
+    note = (
+        _("the subject's [#%s] is not a ticket of this sender: a new ticket") % tokens[0]
+        if tokens
+        else ""
+    )
     if customer_ids:
-        return _Thread(None, Customer.objects.get(pk=customer_ids[0]), False)
+        return _Thread(None, Customer.objects.get(pk=customer_ids[0]), False, note)
     customer = prospect_create(address=mail.from_address, display_name=mail.from_name)
-    return _Thread(None, customer, True)
+    return _Thread(None, customer, True, note)
 
 
 def ticket_type_for(subject: str) -> str:
