@@ -31,6 +31,11 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--queries", action="store_true", help="print the slowest statements")
+    parser.add_argument(
+        "--reset",
+        action="store_true",
+        help="on an existing base: forget breaches, states and notices (a first run again)",
+    )
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="patron-bench-sla-"))
     os.environ["PATRON_DATA_DIR"] = str(data_dir)
@@ -54,8 +59,21 @@ def main() -> None:
         started = time.perf_counter()
         build(args.tickets, args.customers, now)
         print(f"built {args.tickets:,} tickets in {time.perf_counter() - started:.1f} s")
+    elif args.reset:
+        from patron.interactions.models import Notification
+
+        SlaBreach.objects.all().delete()
+        Notification.objects.filter(kind=Notification.Kind.SLA).delete()
+        Ticket.objects.update(sla_state="on_track", at_risk_notified_at=None)
     print(f"database: {connection.vendor}; {Ticket.objects.count():,} tickets")
     from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    # The job links to tickets: the first reverse() imports every view module (3 s on a
+    # busy machine), once per worker process. Load it before timing, as a worker has.
+    started = time.perf_counter()
+    reverse("service:queue")
+    print(f"URLconf loaded in {time.perf_counter() - started:.2f} s (not part of the runs)")
 
     for label, when in (("first run", now), ("second run", now + dt.timedelta(minutes=5))):
         with CaptureQueriesContext(connection) as queries:

@@ -34,7 +34,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
 from django.db.models import Case, Count, DateTimeField, Exists, F, Min, OuterRef, Q, Value, When
 from django.db.models.expressions import Window
-from django.db.models.functions import RowNumber
+from django.db.models.functions import Coalesce, RowNumber
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -163,12 +163,17 @@ def _update_states(now: dt.datetime, policies: list[SlaPolicy], share: float) ->
     breached = Exists(SlaBreach.objects.filter(ticket_id=OuterRef("pk")))
     active = Ticket.objects.filter(status__in=ACTIVE_STATUSES)
     counts = {
-        "at_risk_notified": active.filter(at_risk, ~breached, at_risk_notified_at__isnull=True)
-        .update(at_risk_notified_at=now),
         "breached": active.filter(breached).exclude(sla_state=SlaState.BREACHED)
         .update(sla_state=SlaState.BREACHED),
-        "at_risk": active.filter(at_risk, ~breached).exclude(sla_state=SlaState.AT_RISK)
-        .update(sla_state=SlaState.AT_RISK),
+        # One statement: the state, and the moment the owner is told (once per ticket).
+        "at_risk": active.filter(at_risk, ~breached)
+        .filter(~Q(sla_state=SlaState.AT_RISK) | Q(at_risk_notified_at__isnull=True))
+        .update(
+            sla_state=SlaState.AT_RISK,
+            at_risk_notified_at=Coalesce(
+                F("at_risk_notified_at"), Value(now, output_field=DateTimeField())
+            ),
+        ),
         "on_track": active.filter(~breached).exclude(at_risk).exclude(sla_state=SlaState.ON_TRACK)
         .update(sla_state=SlaState.ON_TRACK),
     }  # fmt: skip

@@ -27,7 +27,7 @@ class Command(BaseCommand):
         states = stats["states"]
         self.stdout.write(
             f"{breaches['first_response']} first-response and {breaches['resolution']} "
-            f"resolution breaches recorded; {states['at_risk_notified']} tickets newly at "
+            f"resolution breaches recorded; {states['at_risk']} tickets turned at "
             f"risk; {stats['notifications']} notifications, {stats['emails']} emails; "
             f"{stats['seconds']:.2f} s"
         )
