@@ -619,3 +619,20 @@ def test_reply_to_header_is_where_answers_go(ani):
     assert Ticket.objects.get(pk=result.ticket_id).reply_to == "ani.home@example.net"
     broken = message("From: ani@example.com\nReply-To: not an address\nMessage-ID: <rt2@x>")
     assert Ticket.objects.get(pk=ingest_bytes(broken).ticket_id).reply_to == "ani@example.com"
+
+
+def test_message_id_without_angle_brackets():
+    mail = parse_message(message("From: a@example.com\nMessage-ID: abc.123@host.example"))
+    assert mail.message_id == "<abc.123@host.example>"
+
+
+@pytest.mark.django_db
+def test_an_answer_dated_before_its_ticket_is_not_put_before_it(ani):
+    created = ingest_bytes(raw("plain.eml"))  # dated 1 Dec 2025 08:15 UTC
+    early = message(
+        "From: ani@example.com\nSubject: Re\nMessage-ID: <early@x>\n"
+        "Date: Sun, 30 Nov 2025 10:00:00 +0000\nIn-Reply-To: <CAplain.0001@mail.example.com>"
+    )
+    assert ingest_bytes(early).status == "appended"
+    first, answer = Ticket.objects.get(pk=created.ticket_id).messages.order_by("id")
+    assert answer.created_at >= first.created_at

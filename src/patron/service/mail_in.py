@@ -6,9 +6,9 @@ Used by `patron mail ingest`, the IMAP poller (mail_poll) and POST /tickets/inbo
 - **Never twice.** The Message-ID (or, when a message has none, one derived from a hash of
   its bytes) is stored on the ticket message, unique; a message already stored is
   reported as a duplicate before anything is written.
-- **Threading.** In-Reply-To / References naming a stored message → that ticket. Else a
-  "[#123]" token in the subject, but only when ticket 123 belongs to a customer with the
-  sender's address. Else a new ticket.
+- **Threading.** In-Reply-To / References naming a stored message → that ticket. Else one
+  of our own Message-IDs (which name the ticket) or a "[#123]" token in the subject, but
+  only when that ticket belongs to a customer with the sender's address. Else a new ticket.
 - **The sender.** Matched through email contact points; several customers with the
   address → the most recently updated person (then organization). Nobody → a new prospect.
 - **Skipped.** Auto-replies, bounces and our own mail (loops) are reported, not stored.
@@ -364,7 +364,10 @@ def stable_message_id(raw: bytes) -> str:
 
 
 def _message_id(msg: Message, raw: bytes) -> str:
-    found = _ids(_header(msg, "Message-ID"))
+    header = _header(msg, "Message-ID")
+    found = _ids(header)
+    if not found and re.fullmatch(r"[^<>\s]+@[^<>\s]+", header):
+        found = [f"<{header}>"]  # a mailer that forgot the angle brackets
     if not found:
         return stable_message_id(raw)
     value = found[0]
@@ -655,7 +658,11 @@ def ingest_mail(mail: ParsedMail) -> IngestResult:
             if ticket is not None:
                 # A resolved or closed ticket is reopened by the service (decision 0019).
                 services.ticket_customer_message(
-                    ticket=ticket, body=mail.body, email=mail.email_fields(), at=mail.at
+                    ticket=ticket,
+                    body=mail.body,
+                    email=mail.email_fields(),
+                    # A sender's clock behind ours must not put the answer before the ticket.
+                    at=max(mail.at, ticket.created_at),
                 )
                 return IngestResult(
                     status="appended",
