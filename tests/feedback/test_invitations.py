@@ -199,3 +199,41 @@ def test_an_expired_pending_invitation_is_not_sent(smtp_inbox):  # noqa: F811
     assert invitation.status == Invitation.Status.SKIPPED
     assert smtp_inbox.messages == []
     assert timezone.now()
+
+
+@pytest.fixture
+def campaign_counter():
+    """Another sending feature's counter (outbound emails logged as interactions), as a
+    campaign module would register it; removed afterwards."""
+    from patron.customers import contactability
+    from patron.interactions.models import Interaction
+
+    def counter(customer_id, since):
+        return Interaction.objects.filter(
+            customer_id=customer_id, direction="outbound", channel="email", occurred_at__gte=since
+        ).count()
+
+    contactability.register_contact_counter(counter)
+    yield
+    contactability._COUNTERS.remove(counter)
+
+
+@pytest.mark.usefixtures("campaign_counter")
+def test_the_cap_adds_survey_emails_to_the_other_features_messages(smtp_inbox):  # noqa: F811
+    from patron.interactions.models import Interaction
+
+    customer = surveyable_customer()
+    Preferences.objects.create(customer=customer, max_messages_per_30_days=2)
+    Interaction.objects.create(
+        customer=customer,
+        channel="email",
+        direction="outbound",
+        summary="Spring offer",
+        occurred_at=NOON - dt.timedelta(days=3),
+    )
+    invite(survey=SurveyFactory(), customer=customer, now=NOON)
+    assert send_pending(now=NOON) == {"sent": 1}
+    # One campaign email + one survey email = the cap of 2.
+    refused = invite(survey=SurveyFactory(), customer=customer, now=NOON)
+    assert refused.status == Invitation.Status.SKIPPED
+    assert "2 of 2" in refused.skip_reason
