@@ -10,9 +10,13 @@ imaplib is replaced. Messages live in memory, in `server.folders`.
 from __future__ import annotations
 
 import re
+import shutil
 import socketserver
+import ssl
+import subprocess
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -41,6 +45,7 @@ class Mailbox:
         self.hang_up_on: str | None = None
         # UIDs a FETCH answers with NO for (a message expunged by another client).
         self.refuse_fetch: set[int] = set()
+        self.tls_sessions = 0
 
     def add(self, raw: bytes, folder: str = "INBOX", flags: set[str] | None = None) -> int:
         with self.lock:
@@ -78,6 +83,11 @@ def _message_set(spec: str, numbers: list[int]) -> list[int]:
 class _Session(socketserver.StreamRequestHandler):
     server: _Server
 
+    def capabilities(self) -> str:
+        if self.server.tls == "starttls" and not self.secure:
+            return CAPABILITIES + " STARTTLS LOGINDISABLED"
+        return CAPABILITIES
+
     def send(self, line: bytes | str) -> None:
         data = line.encode() if isinstance(line, str) else line
         self.wfile.write(data + b"\r\n")
@@ -85,8 +95,9 @@ class _Session(socketserver.StreamRequestHandler):
     def handle(self) -> None:
         box = self.server.mailbox
         self.logged_in = False
+        self.secure = self.server.tls == "implicit"
         self.folder: str | None = None
-        self.send(f"* OK [CAPABILITY {CAPABILITIES}] Patron test IMAP ready")
+        self.send(f"* OK [CAPABILITY {self.capabilities()}] Patron test IMAP ready")
         while True:
             line = self.rfile.readline()
             if not line:
@@ -120,13 +131,26 @@ class _Session(socketserver.StreamRequestHandler):
     def dispatch(self, tag: str, command: str, args: list[bytes], uid: bool) -> bool:
         box = self.server.mailbox
         if command == "CAPABILITY":
-            self.send(f"* CAPABILITY {CAPABILITIES}")
+            self.send(f"* CAPABILITY {self.capabilities()}")
+        elif command == "STARTTLS" and self.server.tls == "starttls" and not self.secure:
+            self.send(f"{tag} OK begin TLS now")
+            assert self.server.context is not None
+            self.connection = self.server.context.wrap_socket(self.connection, server_side=True)
+            self.rfile = self.connection.makefile("rb")
+            self.wfile = socketserver._SocketWriter(self.connection)
+            self.secure = True
+            with box.lock:
+                box.tls_sessions += 1
+            return True
         elif command == "NOOP":
             pass
         elif command == "LOGOUT":
             self.send("* BYE logging out")
             self.send(f"{tag} OK LOGOUT completed")
             return False
+        elif command == "LOGIN" and not self.secure and self.server.tls == "starttls":
+            self.send(f"{tag} NO [PRIVACYREQUIRED] LOGINDISABLED: use STARTTLS")
+            return True
         elif command == "LOGIN":
             user, password = _unquote(args[0]), _unquote(args[1])
             if (user, password) != (box.user, box.password):
@@ -239,17 +263,60 @@ class _Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, mailbox: Mailbox) -> None:
+    def __init__(self, mailbox: Mailbox, tls: str, context: ssl.SSLContext | None) -> None:
         super().__init__(("127.0.0.1", 0), _Session)
         self.mailbox = mailbox
+        self.tls = tls
+        self.context = context
+
+    def get_request(self):  # socketserver's name
+        connection, address = super().get_request()
+        if self.tls == "implicit" and self.context is not None:
+            connection = self.context.wrap_socket(connection, server_side=True)
+            self.mailbox.tls_sessions += 1
+        return connection, address
+
+
+def make_certificate(directory: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and localhost (with the openssl tool)."""
+    cert, key = directory / "imap-cert.pem", directory / "imap-key.pem"
+    subprocess.run(
+        [
+            shutil.which("openssl") or "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
 
 
 class ImapServer:
-    """The running server: `mailbox` to fill and inspect, `port` to connect to."""
+    """The running server: `mailbox` to fill and inspect, `port` to connect to. `tls`:
+    "none", "starttls" (LOGIN refused until STARTTLS) or "implicit" (IMAPS)."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: str = "none", certificate: tuple[Path, Path] | None = None) -> None:
         self.mailbox = Mailbox()
-        self._server = _Server(self.mailbox)
+        context = None
+        if tls != "none":
+            assert certificate is not None
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*certificate)
+        self._server = _Server(self.mailbox, tls, context)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -262,16 +329,36 @@ class ImapServer:
         self._server.server_close()
 
 
-@pytest.fixture
-def imap_server(settings):
-    """A live IMAP server on 127.0.0.1; the PATRON_IMAP_* settings point at it."""
-    server = ImapServer().start()
+def _point_settings_at(settings, server: ImapServer, *, ssl_on: bool) -> None:
     settings.PATRON_IMAP_HOST = "127.0.0.1"
     settings.PATRON_IMAP_PORT = server.port
     settings.PATRON_IMAP_USER = server.mailbox.user
     settings.PATRON_IMAP_PASSWORD = server.mailbox.password
     settings.PATRON_IMAP_FOLDER = "INBOX"
-    settings.PATRON_IMAP_SSL = False
+    settings.PATRON_IMAP_SSL = ssl_on
+
+
+@pytest.fixture
+def imap_server(settings):
+    """A live IMAP server on 127.0.0.1; the PATRON_IMAP_* settings point at it."""
+    server = ImapServer().start()
+    _point_settings_at(settings, server, ssl_on=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["starttls", "implicit"])
+def imap_tls_server(request, settings, tmp_path, monkeypatch):
+    """The server over TLS (STARTTLS with PATRON_IMAP_SSL off, IMAPS with it on), with a
+    certificate the client trusts through SSL_CERT_FILE, as a private CA would be."""
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl tool is needed to make a test certificate")
+    certificate = make_certificate(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
+    server = ImapServer(tls=request.param, certificate=certificate).start()
+    _point_settings_at(settings, server, ssl_on=request.param == "implicit")
     try:
         yield server
     finally:

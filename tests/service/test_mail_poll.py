@@ -9,7 +9,7 @@ import pytest
 from patron.service import mail_poll
 from patron.service.mail_poll import poll_mailbox
 from patron.service.models import Ticket, TicketMessage
-from tests.imap_server import StoredMessage, imap_server  # noqa: F401 - fixture
+from tests.imap_server import StoredMessage, imap_server, imap_tls_server  # noqa: F401
 from tests.service.factories import add_email
 
 pytestmark = pytest.mark.django_db
@@ -130,3 +130,22 @@ def test_the_periodic_job_polls(imap_server, ani):  # noqa: F811
     mail_poll.mail_poll.call_local()
     assert Ticket.objects.count() == 1
     assert imap_server.mailbox.commands.count("LOGOUT") == 1
+
+
+def test_over_tls(imap_tls_server, ani):  # noqa: F811
+    box = imap_tls_server.mailbox
+    uid = box.add(raw("plain.eml"))
+    (result,) = poll_mailbox()
+    assert result.status == "created" and box.flags_of(uid) == {"\\Seen"}
+    assert box.tls_sessions == 1
+    if "STARTTLS" in box.commands:  # the password went only over the encrypted channel
+        assert box.commands.index("STARTTLS") < box.commands.index("LOGIN support s3cret pass")
+
+
+def test_an_untrusted_certificate_is_refused(imap_tls_server, monkeypatch, caplog):  # noqa: F811
+    monkeypatch.delenv("SSL_CERT_FILE")
+    imap_tls_server.mailbox.add(raw("plain.eml"))
+    with caplog.at_level(logging.ERROR, logger="patron.mail"):
+        assert poll_mailbox() == []
+    assert "CERTIFICATE_VERIFY_FAILED" in caplog.text
+    assert not any(c.startswith("LOGIN") for c in imap_tls_server.mailbox.commands)
