@@ -149,3 +149,26 @@ def test_an_untrusted_certificate_is_refused(imap_tls_server, monkeypatch, caplo
         assert poll_mailbox() == []
     assert "CERTIFICATE_VERIFY_FAILED" in caplog.text
     assert not any(c.startswith("LOGIN") for c in imap_tls_server.mailbox.commands)
+
+
+def test_the_job_is_registered_on_its_schedule(settings):
+    import datetime as dt
+
+    from huey.contrib.djhuey import HUEY
+
+    assert mail_poll.mail_poll.task_class in HUEY._registry._periodic_tasks
+    settings.PATRON_IMAP_EVERY_MINUTES = 5
+    every_five = mail_poll._schedule()
+    at = dt.datetime(2026, 12, 2, 10, 0)
+    assert [every_five(at.replace(minute=m)) for m in (0, 1, 5, 7, 55)] == [
+        True,
+        False,
+        True,
+        False,
+        True,
+    ]
+    settings.PATRON_IMAP_EVERY_MINUTES = 120
+    two_hours = mail_poll._schedule()
+    assert (
+        two_hours(at) and not two_hours(at.replace(hour=11)) and not two_hours(at.replace(minute=5))
+    )
