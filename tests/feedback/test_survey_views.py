@@ -62,6 +62,7 @@ def test_create_then_edit_a_survey(manager):
     assert edit.status_code == 200
     page = edit.content.decode()
     assert 'data-testid="version-form-ar"' in page and 'dir="rtl"' in page
+    assert 'id="id_v-ar-title"' in page and 'id="id_v-en-title"' in page
     assert 'data-testid="survey-preview"' in page
     added = client.post(
         reverse("feedback:question_add", args=[survey.pk]),
@@ -72,13 +73,13 @@ def test_create_then_edit_a_survey(manager):
     saved = client.post(
         reverse("feedback:version", args=[survey.pk, "en"]),
         {
-            "title": "How easy was it?",
-            "email_subject": "Quick question",
-            "email_body": "Hi {name}: {link}",
-            "q__score": "How easy was it?",
-            "q__topic": "What was it about?",
-            "c__topic__billing": "Billing",
-            "c__topic__delivery": "Delivery",
+            "v-en-title": "How easy was it?",
+            "v-en-email_subject": "Quick question",
+            "v-en-email_body": "Hi {name}: {link}",
+            "v-en-q__score": "How easy was it?",
+            "v-en-q__topic": "What was it about?",
+            "v-en-c__topic__billing": "Billing",
+            "v-en-c__topic__delivery": "Delivery",
         },
     )
     assert saved.status_code == 302
@@ -86,7 +87,7 @@ def test_create_then_edit_a_survey(manager):
     assert version.questions["topic"]["choices"] == {"billing": "Billing", "delivery": "Delivery"}
     refused = client.post(
         reverse("feedback:version", args=[survey.pk, "en"]),
-        {"title": "T", "email_subject": "S", "email_body": "no link here"},
+        {"v-en-title": "T", "v-en-email_subject": "S", "v-en-email_body": "no link here"},
     )
     assert refused.status_code == 422
     assert "{link}" in refused.content.decode()

@@ -110,6 +110,8 @@ class VersionForm(StyledForm):
         rtl: bool = False,
         **kwargs: Any,
     ) -> None:
+        # One form per language on the page: the prefix keeps their ids apart.
+        kwargs.setdefault("prefix", f"v-{language}" if language else None)
         super().__init__(*args, **kwargs)
         self.questions = questions
         before = set(self.fields)
