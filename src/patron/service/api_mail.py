@@ -29,6 +29,11 @@ class PayloadTooLarge(PatronError):
     status = 413
 
 
+class BadRequest(PatronError):
+    code = "bad_request"
+    status = 400
+
+
 class UnsupportedMediaType(PatronError):
     code = "unsupported_media_type"
     status = 415
@@ -62,11 +67,14 @@ def _read_limited(request: HttpRequest) -> bytes:
     if declared > limit:
         raise PayloadTooLarge(too_large(declared))
     chunks, size = [], 0
-    while chunk := request.read(CHUNK):
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(too_large(size))
-        chunks.append(chunk)
+    try:
+        while chunk := request.read(CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(too_large(size))
+            chunks.append(chunk)
+    except OSError as exc:  # the client went away mid-upload (UnreadablePostError)
+        raise BadRequest(_("The request body could not be read.")) from exc
     return b"".join(chunks)
 
 
