@@ -64,21 +64,43 @@ class LoopSummary:
         return self.closed / self.opened if self.opened else None
 
 
-TIME_TO_CLOSE = models.ExpressionWrapper(
-    models.F("loop_closed_at") - models.F("submitted_at"), output_field=models.DurationField()
-)
+class SecondsToClose(models.Func):
+    """`loop_closed_at - submitted_at` in seconds, computed by the database itself
+    (julianday on SQLite, EXTRACT(EPOCH) on PostgreSQL): Django's duration arithmetic on
+    SQLite calls back into Python for every row, 20 times slower over a year of loops."""
+
+    output_field = models.FloatField()
+
+    def __init__(self) -> None:
+        super().__init__(models.F("loop_closed_at"), models.F("submitted_at"))
+
+    def _parts(self, compiler: Any, connection: Any) -> tuple[str, str, list[Any]]:
+        (end, end_params), (start, start_params) = (
+            compiler.compile(expression) for expression in self.get_source_expressions()
+        )
+        return end, start, [*end_params, *start_params]
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        end, start, params = self._parts(compiler, connection)
+        return f"((julianday({end}) - julianday({start})) * 86400.0)", params
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+        end, start, params = self._parts(compiler, connection)
+        return f"EXTRACT(EPOCH FROM ({end} - {start}))", params
 
 
-def _rank(rows: models.QuerySet[Response], count: int, share: float) -> dt.timedelta | None:
-    """The time to close at `share` of the way through the closed loops (nearest rank),
-    read as one row of the ordered set: no percentile function needed on SQLite."""
-    if not count:
-        return None
-    index = max(0, min(count - 1, math.ceil(share * count) - 1))
-    value = rows.order_by("time_to_close").values_list("time_to_close", flat=True)[index]
-    if isinstance(value, int):  # some backends hand back microseconds
-        value = dt.timedelta(microseconds=value)
-    return value
+def _ranks(rows: models.QuerySet[Response], shares: tuple[float, ...]) -> list[dt.timedelta | None]:
+    """The times to close at each of `shares` of the way through the closed loops (nearest
+    rank). The seconds are read in one pass over the index and ranked here: sorting a
+    year's few ten thousand numbers in Python is quicker than asking the database for
+    each rank with ORDER BY … OFFSET (which sorts them again every time)."""
+    seconds = sorted(rows.values_list("seconds_to_close", flat=True).order_by())
+    if not seconds:
+        return [None for _share in shares]
+    count = len(seconds)
+    picked = [seconds[max(0, min(count - 1, math.ceil(share * count) - 1))] for share in shares]
+    # julianday (SQLite) is exact to about 0.1 ms.
+    return [dt.timedelta(seconds=round(float(value), 3)) for value in picked]
 
 
 def loop_responses(
@@ -116,29 +138,31 @@ def loop_summary(
     now: dt.datetime | None = None,
 ) -> LoopSummary:
     """Open, overdue and closed loops of the responses answered since `since` (of one
-    survey, or all), with the median and p90 time to close. Four small queries over the
-    responses that opened a loop (a few percent of all responses)."""
+    survey, a list, or all), with the median and p90 time to close. Two queries, read
+    from the partial index `responses_loops` alone (the responses that opened a loop,
+    their survey, time, status and closing time)."""
     now = now or timezone.now()
     rows = loop_responses(viewer=viewer, survey=survey, since=since, until=until)
     counts = rows.aggregate(
-        opened=models.Count("pk"),
-        open=models.Count("pk", filter=models.Q(loop=Loop.OPEN)),
+        # Columns of the index only (not the id): PostgreSQL can skip the table.
+        opened=models.Count("loop"),
+        open=models.Count("loop", filter=models.Q(loop=Loop.OPEN)),
         overdue=models.Count(
-            "pk", filter=models.Q(loop=Loop.OPEN, submitted_at__lt=now - OVERDUE_AFTER)
+            "loop", filter=models.Q(loop=Loop.OPEN, submitted_at__lt=now - OVERDUE_AFTER)
         ),
-        closed=models.Count("pk", filter=models.Q(loop=Loop.CLOSED)),
+        closed=models.Count("loop", filter=models.Q(loop=Loop.CLOSED)),
     )
     closed = rows.filter(loop=Loop.CLOSED, loop_closed_at__isnull=False).annotate(
-        time_to_close=TIME_TO_CLOSE
+        seconds_to_close=SecondsToClose()
     )
-    n_closed = counts["closed"]
+    median, p90 = _ranks(closed, (0.5, 0.9))
     return LoopSummary(
         opened=counts["opened"],
         open=counts["open"],
         overdue=counts["overdue"],
-        closed=n_closed,
-        median_time_to_close=_rank(closed, n_closed, 0.5),
-        p90_time_to_close=_rank(closed, n_closed, 0.9),
+        closed=counts["closed"],
+        median_time_to_close=median,
+        p90_time_to_close=p90,
     )
 
 

@@ -286,6 +286,13 @@ class Response(models.Model):
                 name="responses_open_loop",
                 condition=models.Q(loop="open"),
             ),
+            # The closed-loop summary (feedback/loop.py) reads only these columns of the
+            # responses that opened a loop: served from this index, without the rows.
+            models.Index(
+                fields=["survey", "submitted_at", "loop", "loop_closed_at"],
+                name="responses_loops",
+                condition=~models.Q(loop=""),
+            ),
         ]
 
     def __str__(self) -> str:
