@@ -172,3 +172,13 @@ def test_the_job_is_registered_on_its_schedule(settings):
     assert (
         two_hours(at) and not two_hours(at.replace(hour=11)) and not two_hours(at.replace(minute=5))
     )
+
+
+def test_folder_names_in_modified_utf7(imap_server, settings):  # noqa: F811
+    # The example of RFC 3501, section 5.1.3.
+    assert mail_poll.imap_utf7("~peter/mail/台北/日本語") == "~peter/mail/&U,BTFw-/&ZeVnLIqe-"
+    assert mail_poll.imap_utf7("Tom & Jerry") == "Tom &- Jerry"
+    settings.PATRON_IMAP_FOLDER = "Входящие"
+    imap_server.mailbox.folders[mail_poll.imap_utf7("Входящие")] = []
+    imap_server.mailbox.add(raw("plain.eml"), folder=mail_poll.imap_utf7("Входящие"))
+    assert [r.status for r in poll_mailbox()] == ["created"]

@@ -15,6 +15,7 @@ server on the same host), _EVERY_MINUTES.
 
 from __future__ import annotations
 
+import base64
 import imaplib
 import logging
 import re
@@ -140,10 +141,31 @@ def poll_mailbox() -> list[IngestResult]:
     return results
 
 
+def imap_utf7(name: str) -> str:
+    """A folder name in IMAP's modified UTF-7 (RFC 3501 5.1.3): "Входящие", "受信箱"."""
+    out: list[str] = []
+    pending: list[str] = []
+
+    def flush() -> None:
+        if pending:
+            encoded = base64.b64encode("".join(pending).encode("utf-16-be")).decode()
+            out.append("&" + encoded.rstrip("=").replace("/", ",") + "-")
+            pending.clear()
+
+    for ch in name:
+        if 0x20 <= ord(ch) <= 0x7E:
+            flush()
+            out.append("&-" if ch == "&" else ch)
+        else:
+            pending.append(ch)
+    flush()
+    return "".join(out)
+
+
 def _mailbox_name(folder: str) -> str:
-    """A folder name as an IMAP string: quoted when it has spaces or quotes."""
-    folder = folder or "INBOX"
-    if re.fullmatch(r"[A-Za-z0-9._/\-]+", folder):
+    """A folder name as an IMAP string: encoded, and quoted when it has spaces or quotes."""
+    folder = imap_utf7(folder or "INBOX")
+    if re.fullmatch(r"[A-Za-z0-9._/&,+\-]+", folder):
         return folder
     return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
