@@ -281,6 +281,8 @@ class Response(models.Model):
         indexes = [
             models.Index(fields=["customer", "-submitted_at"], name="responses_customer"),
             models.Index(fields=["survey", "-submitted_at"], name="responses_survey"),
+            # The responses API's list, newest first, over every survey.
+            models.Index(fields=["-submitted_at", "-id"], name="responses_newest"),
             models.Index(
                 fields=["loop", "submitted_at"],
                 name="responses_open_loop",
