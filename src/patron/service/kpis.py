@@ -26,12 +26,14 @@ UTC days [from 00:00, to + 1 day 00:00):
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import (
+    Case,
     Count,
     Exists,
     F,
@@ -42,6 +44,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Value,
+    When,
 )
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -384,15 +387,18 @@ def _relevant(filters: Filters, now: dt.datetime) -> Q:
     )
 
 
-def _fill(group: Group, row: dict[str, Any]) -> None:
-    group.created = row["created"] or 0
-    group.complaints = row["complaints"] or 0
-    group.resolved = row["resolved"] or 0
-    group.first_contact = row["first_contact"] or 0
-    group.deadlines = (row["first_due"] or 0) + (row["resolution_due"] or 0)
+def _add(group: Group, row: dict[str, Any]) -> None:
+    """Add one row of conditional counts (a category, team and week) to `group`."""
+    group.created += row["created"] or 0
+    group.complaints += row["complaints"] or 0
+    group.resolved += row["resolved"] or 0
+    group.first_contact += row["first_contact"] or 0
+    due = (row["first_due"] or 0) + (row["resolution_due"] or 0)
     missed = (row["first_missed"] or 0) + (row["resolution_missed"] or 0)
-    group.deadlines_met = group.deadlines - missed
-    group.backlog = {key: row[f"backlog_{key}"] or 0 for key, *_rest in BUCKETS}
+    group.deadlines += due
+    group.deadlines_met += due - missed
+    for key, *_rest in BUCKETS:
+        group.backlog[key] += row[f"backlog_{key}"] or 0
 
 
 # The median and the 90th percentile of `v` per group `g` of the rows of `t`: the rows
@@ -447,7 +453,7 @@ def percentiles(
 
 def _orders(viewer: User, filters: Filters) -> dict[tuple[str, int | None], int]:
     """Orders placed in the period by the customers `viewer` may see: in all, per team
-    of the customer and per week (two queries)."""
+    of the customer and per week, from one GROUP BY team and week."""
     orders = Order.objects.filter(
         visible_through(viewer, "customer"),
         placed_at__gte=filters.start,
@@ -455,18 +461,17 @@ def _orders(viewer: User, filters: Filters) -> dict[tuple[str, int | None], int]
     ).exclude(status=Order.Status.CANCELLED)
     if filters.team is not None:
         orders = orders.filter(customer__team_id=filters.team)
-    orders = orders.order_by()
-    found: dict[tuple[str, int | None], int] = {}
-    total = 0
-    for team, count in orders.values_list("customer__team_id").annotate(n=Count("pk")):
-        found[("team", team)] = count
-        total += count
-    found[("all", 0)] = total
-    weekly = (
-        orders.annotate(week=WeekNumber(F("placed_at"))).values_list("week").annotate(n=Count("pk"))
+    grouped = (
+        orders.order_by()
+        .annotate(week=WeekNumber(F("placed_at")))
+        .values_list("customer__team_id", "week")
+        .annotate(n=Count("pk"))
     )
-    for week, count in weekly:
-        found[("week", week)] = count
+    found: dict[tuple[str, int | None], int] = defaultdict(int)
+    for team, week, count in grouped:
+        found[("all", 0)] += count
+        found[("team", team)] += count
+        found[("week", week)] += count
     return found
 
 
@@ -477,22 +482,34 @@ def service_kpis(*, viewer: User, filters: Filters, now: dt.datetime | None = No
     relevant = tickets.filter(_relevant(filters, now))
     counts = _counts(filters, now)
 
-    overall = Group(key=None, label=_("All tickets"))
-    _fill(overall, relevant.aggregate(**counts))
+    # One pass: conditional counts per category, team and week of creation (the week
+    # only for tickets created in the period), added up here into every grouping.
+    in_period = Q(created_at__gte=filters.start, created_at__lt=filters.end)
+    rows = (
+        relevant.annotate(
+            week=Case(When(in_period, then=WeekNumber(F("created_at"))), default=None)
+        )
+        .values("category_id", "team_id", "week")
+        .annotate(**counts)
+    )
     categories = dict(TicketCategory.objects.values_list("pk", "name"))
     teams = dict(Team.objects.values_list("pk", "name"))
+    overall = Group(key=None, label=_("All tickets"))
     by_category: dict[int | None, Group] = {}
-    for row in relevant.values("category_id").annotate(**counts):
-        key = row["category_id"]
-        group = Group(key=key, label=categories.get(key, _("No category")))
-        _fill(group, row)
-        by_category[key] = group
     by_team: dict[int | None, Group] = {}
-    for row in relevant.values("team_id").annotate(**counts):
+    weekly_complaints: dict[int, int] = defaultdict(int)
+    for row in rows:
+        _add(overall, row)
+        key = row["category_id"]
+        if key not in by_category:
+            by_category[key] = Group(key=key, label=categories.get(key, _("No category")))
+        _add(by_category[key], row)
         key = row["team_id"]
-        group = Group(key=key, label=teams.get(key, _("No team")))
-        _fill(group, row)
-        by_team[key] = group
+        if key not in by_team:
+            by_team[key] = Group(key=key, label=teams.get(key, _("No team")))
+        _add(by_team[key], row)
+        if row["week"] is not None:
+            weekly_complaints[row["week"]] += row["complaints"] or 0
 
     answered = tickets.filter(
         created_at__gte=filters.start, created_at__lt=filters.end, first_response_at__isnull=False
@@ -518,16 +535,6 @@ def service_kpis(*, viewer: User, filters: Filters, now: dt.datetime | None = No
         group.resolution = resolution.get(("team", key), Durations())
         group.orders = orders.get(("team", key), 0)
 
-    weekly_complaints = dict(
-        tickets.filter(
-            created_at__gte=filters.start,
-            created_at__lt=filters.end,
-            type=TicketType.COMPLAINT,
-        )
-        .annotate(week=WeekNumber(F("created_at")))
-        .values_list("week")
-        .annotate(n=Count("pk"))
-    )
     first_week = _week_of(filters.start)
     last_week = _week_of(filters.end - DAY)
     weeks = [
