@@ -279,6 +279,8 @@ PATRON_IMAP_PASSWORD = os.environ.get("PATRON_IMAP_PASSWORD", "")
 PATRON_IMAP_FOLDER = os.environ.get("PATRON_IMAP_FOLDER", "INBOX")
 PATRON_IMAP_SSL = config.env_flag("PATRON_IMAP_SSL", True)
 PATRON_IMAP_EVERY_MINUTES = int(os.environ.get("PATRON_IMAP_EVERY_MINUTES", "5"))
+# Inbound messages larger than this are refused (and left unread in the mailbox).
+PATRON_MAIL_MAX_MB = int(os.environ.get("PATRON_MAIL_MAX_MB", "25"))
 # How often the SLA job looks for tickets at risk and breached, and how early (share of
 # the target time left) a ticket counts as at risk.
 PATRON_SLA_EVERY_MINUTES = int(os.environ.get("PATRON_SLA_EVERY_MINUTES", "5"))
