@@ -203,9 +203,15 @@ class Invitation(models.Model):
             models.Index(fields=["customer", "survey", "-created_at"], name="invitations_cooldown"),
             # Frequency cap: messages sent to this customer lately.
             models.Index(fields=["customer", "sent_at"], name="invitations_sent"),
-            models.Index(fields=["survey", "-created_at"], name="invitations_survey"),
-            # Sent and per-status counts of a survey, read from the index alone.
-            models.Index(fields=["survey", "status"], name="invitations_survey_status"),
+            # A survey's invitations newest first: the id breaks the ties of a bulk send
+            # (thousands made at the same instant) without sorting them all.
+            models.Index(fields=["survey", "-created_at", "-id"], name="invitations_survey"),
+            # Per-status counts of a survey from the index alone, and its invitations of
+            # one status newest first.
+            models.Index(
+                fields=["survey", "status", "-created_at", "-id"],
+                name="invitations_survey_status",
+            ),
             models.Index(
                 fields=["send_after"],
                 name="invitations_to_send",
