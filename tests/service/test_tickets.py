@@ -326,3 +326,14 @@ def test_email_ticket_reply_needs_an_address(agent, north_customer):
     add_email(north_customer)
     message = services.ticket_reply(actor=agent, ticket=ticket, body="Hello")
     assert message.to_address == "ani@example.com" and message.message_id
+
+
+def test_the_deadline_that_matters_is_kept_for_the_queue(agent, north_customer, policy):
+    ticket = _phone_ticket(agent, north_customer)
+    assert ticket.next_due_at == ticket.first_response_due_at
+    services.ticket_reply(actor=agent, ticket=ticket, body="On it.")
+    assert Ticket.objects.get(pk=ticket.pk).next_due_at == ticket.resolution_due_at
+    services.ticket_resolve(actor=agent, ticket=ticket, root_cause="")
+    assert Ticket.objects.get(pk=ticket.pk).next_due_at is None
+    services.ticket_reopen(actor=agent, ticket=ticket)
+    assert Ticket.objects.get(pk=ticket.pk).next_due_at == ticket.resolution_due_at

@@ -13,6 +13,7 @@ from ninja.pagination import paginate
 from patron.accounts.models import Team, User
 from patron.core.api_base import ERRORS, WRITE_ERRORS, InputSchema, PagePagination, RecordId
 from patron.core.errors import ValidationFailed
+from patron.core.pagination import LongList
 from patron.interactions.api_common import ChannelName, customer_of, text, user_by_id
 from patron.service import selectors, services
 from patron.service.models import Ticket, TicketCategory, TicketMessage, TicketPriority
@@ -228,11 +229,11 @@ def _detail(ticket: Ticket, response: HttpResponse) -> Ticket:
     response={200: list[TicketOut], **ERRORS},
     summary="List tickets",
     description="The tickets you can see (their owner or team), active ones by default, "
-    "the nearest deadline first.",
+    "the nearest deadline first. Counted up to 1,000 (`count_exact` false beyond).",
 )
 @paginate(PagePagination)
 def ticket_list(request: HttpRequest, filters: Query[TicketFilters]) -> Any:
-    return selectors.ticket_queue(
+    rows = selectors.ticket_queue(
         viewer=request.user,
         filters=selectors.QueueFilters(
             status=filters.status,
@@ -247,6 +248,7 @@ def ticket_list(request: HttpRequest, filters: Query[TicketFilters]) -> Any:
         ),
         sort=filters.sort,
     )
+    return LongList(rows, selectors.QUEUE_COUNT_LIMIT)
 
 
 @router.post(

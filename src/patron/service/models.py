@@ -126,6 +126,10 @@ class Ticket(OwnedModel):
     # When the ticket went to "waiting on customer": the resolution clock stops there and
     # its due time moves on by the business time spent waiting when the customer answers.
     waiting_since = models.DateTimeField(null=True, blank=True, editable=False)
+    # The deadline that matters now (the first response while none was given, else the
+    # resolution), empty once the ticket is resolved or closed: the queue's default sort
+    # reads one index in this order instead of sorting every active ticket. Kept by save().
+    next_due_at = models.DateTimeField(null=True, blank=True, editable=False)
     at_risk_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
@@ -166,6 +170,7 @@ class Ticket(OwnedModel):
             models.Index(fields=["team", "status", "resolution_due_at"], name="tickets_team"),
             models.Index(fields=["-created_at", "-id"], name="tickets_created"),
             models.Index(fields=["resolved_at"], name="tickets_resolved"),
+            models.Index(fields=["next_due_at", "id"], name="tickets_next_due"),
         ]
 
     def __str__(self) -> str:
@@ -174,6 +179,20 @@ class Ticket(OwnedModel):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    def compute_next_due_at(self) -> dt.datetime | None:
+        if self.status not in ACTIVE_STATUSES:
+            return None
+        if self.first_response_at is None and self.first_response_due_at is not None:
+            return self.first_response_due_at
+        return self.resolution_due_at
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.next_due_at = self.compute_next_due_at()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "next_due_at"}  # type: ignore[misc]
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
 
 
 class TicketMessage(models.Model):

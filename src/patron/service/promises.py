@@ -11,7 +11,6 @@ from django.urls import reverse
 
 from patron.interactions.selectors import PROMISES_SHOWN, Promise
 from patron.service.models import ACTIVE_STATUSES, Ticket
-from patron.service.selectors import next_due
 
 if TYPE_CHECKING:
     from patron.customers.models import Customer
@@ -20,7 +19,6 @@ if TYPE_CHECKING:
 def open_tickets(customer: Customer, now: dt.datetime) -> list[Promise]:
     tickets = (
         Ticket.objects.filter(customer=customer, status__in=ACTIVE_STATUSES)
-        .annotate(next_due_at=next_due())
         .order_by(F("next_due_at").asc(nulls_last=True), "id")
         .only("id", "subject")[: PROMISES_SHOWN + 1]
     )

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import models
-from django.db.models import Case, Count, F, Q, When
+from django.db import connection, models
+from django.db.models import Count, F, Q, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,13 +32,15 @@ if TYPE_CHECKING:
 # The queue's sorts: name → order. "due" puts the deadline that matters first (the first
 # response while none was given, else the resolution), undated tickets last.
 SORTS = {
-    "due": (F("next_due_at").asc(nulls_last=True), "-priority", "id"),
+    "due": (F("next_due_at").asc(nulls_last=True), "id"),
     "priority": ("-priority", F("next_due_at").asc(nulls_last=True), "id"),
     "newest": ("-created_at", "-id"),
     "oldest": ("created_at", "id"),
     "last_customer_message": (F("last_customer_message_at").desc(nulls_last=True), "-id"),
 }
 SLA_FILTERS = ("on_track", "at_risk", "breached")
+# The queue counts its matches up to this many; past it, it says "more than".
+QUEUE_COUNT_LIMIT = 1000
 STATUS_FILTERS = ("active", "all", *TicketStatus.values)
 
 
@@ -55,13 +58,6 @@ class QueueFilters:
     sla: str = ""
     customer: int | None = None
     q: str = ""
-
-
-def next_due() -> Case:
-    return Case(
-        When(first_response_at__isnull=True, then=F("first_response_due_at")),
-        default=F("resolution_due_at"),
-    )
 
 
 def _breached(now: dt.datetime) -> Q:
@@ -91,15 +87,35 @@ def _check_filters(filters: QueueFilters) -> None:
         raise ValidationFailed(next(iter(errors.values()))[0], details=errors)
 
 
-def _base(viewer: User) -> models.QuerySet[Ticket]:
-    return visibility.visible_to(viewer, Ticket.objects.all())
+def _base(viewer: User, *, in_list_order: bool = False) -> models.QuerySet[Ticket]:
+    return visibility.visible_to(viewer, Ticket.objects.all(), in_list_order=in_list_order)
 
 
 def _filtered(
-    viewer: User, filters: QueueFilters, *, now: dt.datetime, with_status: bool = True
+    viewer: User,
+    filters: QueueFilters,
+    *,
+    now: dt.datetime,
+    with_status: bool = True,
+    in_due_order: bool = False,
 ) -> models.QuerySet[Ticket]:
-    rows = _base(viewer)
-    if with_status and filters.status == "active":
+    # A page of active tickets in due order, on SQLite: it walks the next_due_at index and
+    # tests each row's status and visibility (15 ms over 100,000 active tickets) where it
+    # would otherwise gather every active ticket through the status or owner indexes and
+    # sort them all (200-400 ms). `status || ''` and `visible_to(in_list_order=True)` are
+    # the same tests, written so that no index serves them.
+    walk = (
+        in_due_order
+        and with_status
+        and filters.status == "active"
+        and connection.vendor == "sqlite"
+    )
+    rows = _base(viewer, in_list_order=walk)
+    if walk:
+        rows = rows.alias(scan_status=Concat(F("status"), Value(""))).filter(
+            scan_status__in=ACTIVE_STATUSES
+        )
+    elif with_status and filters.status == "active":
         rows = rows.filter(status__in=ACTIVE_STATUSES)
     elif with_status and filters.status != "all":
         rows = rows.filter(status=filters.status)
@@ -146,12 +162,10 @@ def ticket_queue(
         message = _("Unknown sort.")
         raise ValidationFailed(message, details={"sort": [message]})
     now = now or timezone.now()
-    rows = _filtered(viewer, filters, now=now)
-    return (
-        rows.annotate(next_due_at=next_due())
-        .select_related("customer", "customer__metrics", "owner", "team", "category")
-        .order_by(*SORTS[sort])
-    )
+    rows = _filtered(viewer, filters, now=now, in_due_order=sort == "due")
+    return rows.select_related(
+        "customer", "customer__metrics", "owner", "team", "category"
+    ).order_by(*SORTS[sort])
 
 
 def status_counts(
@@ -189,10 +203,8 @@ def tickets_of(
     rows = _base(viewer).filter(customer=customer)
     if active_only:
         rows = rows.filter(status__in=ACTIVE_STATUSES)
-    rows = (
-        rows.annotate(next_due_at=next_due())
-        .select_related("owner", "category")
-        .order_by(F("next_due_at").asc(nulls_last=True), "-created_at", "-id")
+    rows = rows.select_related("owner", "category").order_by(
+        F("next_due_at").asc(nulls_last=True), "-created_at", "-id"
     )
     return list(rows[:limit] if limit else rows)
 

@@ -67,7 +67,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         form = QueueFilterForm(initial={"status": "active", "owner": "anyone"}, users=users)
     now = timezone.now()
     rows = selectors.ticket_queue(viewer=request.user, filters=filters, sort=sort, now=now)
-    page = paginate(request, rows, default_size=25)
+    page = paginate(request, rows, default_size=25, count_limit=selectors.QUEUE_COUNT_LIMIT)
     _with_countdowns(page.items, now)
     counts = selectors.status_counts(viewer=request.user, filters=filters, now=now)
     sum_all = sum(counts[s] for s in TicketStatus.values)
