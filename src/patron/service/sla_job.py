@@ -119,6 +119,12 @@ def _insert_breaches(now: dt.datetime) -> dict[str, int]:
     counts = {}
     params = {"now": timestamp(now), "window": timestamp(now - RESOLVED_WINDOW)}
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # A breach table analysed while (nearly) empty makes PostgreSQL answer NOT
+            # EXISTS with a sequential scan per candidate of the very table being filled:
+            # quadratic, 11.7 s for a first run of 27,000 breaches instead of 0.5 s. A
+            # hash anti-join is right at every size; the job runs in its own transaction.
+            cursor.execute("SET LOCAL enable_nestloop = off")
         for target, (due, condition) in missed.items():
             cursor.execute(
                 f"""INSERT INTO {breaches}
@@ -132,6 +138,8 @@ def _insert_breaches(now: dt.datetime) -> dict[str, int]:
                 {**params, "target": str(target)},
             )
             counts[str(target)] = max(cursor.rowcount, 0)
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_nestloop TO DEFAULT")
     return counts
 
 
