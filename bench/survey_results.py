@@ -222,6 +222,7 @@ def requests(survey_id: int, token: str) -> list[tuple[str, str, dict]]:
         ("survey, by tier", f"{page}?by=tier", {}),
         ("all NPS surveys", "/feedback/results/kind/nps/", {}),
         ("loop card (read after the page)", f"{page}loop/", {}),
+        ("tags card (read after the page)", f"{page}tags/", {}),
         ("verbatims, detractors", f"{page}verbatims/?band=unfavourable", {}),
         ("verbatims, words", f"{page}verbatims/?q=late", {}),
         ("API results, by segment", f"/api/v1/survey-results/{survey_id}?by=segment", api),

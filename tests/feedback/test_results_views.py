@@ -147,6 +147,8 @@ def test_inline_tagging(client, agent, viewer, survey):
     assert row.status_code == 200
     assert sorted(response.tags.values_list("name", flat=True)) == ["Delivery", "price"]
     assert "Delivery" in row.content.decode()
+    card = client.get(reverse("feedback_results:tags_card", args=[survey.pk]))
+    assert "Delivery" in card.content.decode() and "price" in card.content.decode()
     client.force_login(viewer)
     assert client.post(url, {"tags": "x"}).status_code == 403
 

@@ -177,7 +177,6 @@ def _page_context(
         "score_label": res.score_label(kind),
         "trend_chart": _trend_chart(data),
         "breakdown_chart": _breakdown_chart(data),
-        "tag_counts": res.tag_counts(ids),
         "low_count": res.LOW_COUNT,
         "bands": Response.Band.choices,
     }
@@ -255,6 +254,7 @@ def survey_page(
     context.update(_verbatim_context(request, [s.pk for s in surveys], size=FIRST_VERBATIMS))
     context["verbatims_url"] = request.path + "verbatims/"
     context["loop_url"] = f"{request.path}loop/?{context['query']}"
+    context["tags_url"] = f"{request.path}tags/?{context['query']}"
     context["lazy"] = True
     return render(request, "feedback/results.html", context)
 
@@ -270,6 +270,22 @@ def loop_panel(
     filters = _filters(request)
     context = {"loop": _loop_panel(surveys, filters["start"], filters["end"]), "lazy": False}
     return render(request, "feedback/partials/results_loop.html", context)
+
+
+@login_required
+@require_GET
+def tags_panel(
+    request: HttpRequest, survey_id: int | None = None, kind: str | None = None
+) -> HttpResponse:
+    """The tag counts card, read once the page is shown: it joins the tag links with
+    the responses (a lookup per tagged response), which the roll-ups do not hold."""
+    surveys, _kind, _title = _target(survey_id, kind)
+    context = {
+        "tag_counts": res.tag_counts([s.pk for s in surveys]),
+        "query": request.GET.urlencode(),
+        "lazy": False,
+    }
+    return render(request, "feedback/partials/results_tags.html", context)
 
 
 @login_required
