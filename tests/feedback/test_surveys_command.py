@@ -108,3 +108,24 @@ def test_list_shows_the_surveys(population):
     assert [r["name"] for r in rows] == ["Spring NPS"]
     assert rows[0]["sent"] == 1  # the link handed out
     assert "Spring NPS" in run("list")
+
+
+def test_the_segment_report_counts_survey_emails_toward_the_cap(django_assert_max_num_queries):
+    other = SurveyFactory(name="Earlier survey")
+    capped = [surveyable_customer(email=f"cap{i}@example.com") for i in range(3)]
+    for customer in capped:
+        Preferences.objects.create(customer=customer, max_messages_per_30_days=1)
+    # The first two got a survey email last week; the third did not.
+    for customer in capped[:2]:
+        invite(survey=other, customer=customer, now=timezone.now() - dt.timedelta(days=7))
+    Invitation.objects.filter(survey=other).update(
+        status="sent", sent_at=timezone.now() - dt.timedelta(days=7)
+    )
+    survey = SurveyFactory(name="Now")
+    segment = static_segment("Capped", capped)
+    # One grouped count for the batch, not one count per customer: two reads of the
+    # members, the three customers with their consents and contact points, the count.
+    with django_assert_max_num_queries(6):
+        report = send_to_segment(survey=survey, segment=segment, actor=None, dry_run=True)
+    assert report.skipped["frequency_cap"] == 2
+    assert report.invite == 1

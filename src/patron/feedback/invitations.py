@@ -14,13 +14,14 @@ which asks `can_contact` again at the moment of sending.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -53,11 +54,35 @@ ASKED = (
 # --- The frequency cap -----------------------------------------------------------------------
 
 
+# Counts read ahead for a batch of customers (since, {customer id: count}): a segment's
+# customers with a cap are judged a thousand at a time, with one grouped query instead
+# of one count each.
+_READ_AHEAD: contextvars.ContextVar[tuple[dt.datetime, dict[int, int]] | None] = (
+    contextvars.ContextVar("survey_sent_read_ahead", default=None)
+)
+
+
 def sent_since(customer_id: int, since: dt.datetime) -> int:
     """Survey emails sent to the customer since `since` (one query on invitations_sent)."""
+    ahead = _READ_AHEAD.get()
+    if ahead is not None and ahead[0] == since:
+        return ahead[1].get(customer_id, 0)
     return Invitation.objects.filter(
         customer_id=customer_id, sent_at__gte=since, via=Invitation.Via.EMAIL
     ).count()
+
+
+def _sent_counts(customer_ids: list[int], since: dt.datetime) -> dict[int, int]:
+    rows = (
+        Invitation.objects.filter(
+            customer_id__in=customer_ids, sent_at__gte=since, via=Invitation.Via.EMAIL
+        )
+        .order_by()
+        .values("customer_id")
+        .annotate(n=Count("pk"))
+        .values_list("customer_id", "n")
+    )
+    return dict(rows)
 
 
 register_contact_counter(sent_since)
@@ -264,33 +289,44 @@ def _classified(survey: Survey, segment: Segment, now: dt.datetime) -> QuerySet[
     return rows.order_by("pk")
 
 
-def _verdicts(
-    survey: Survey, segment: Segment, now: dt.datetime
-) -> list[tuple[Customer, str, dt.datetime | None, str]]:
-    """(customer, code, send_after, reason text) for every member, in batches: the simple
-    cases decided by the query, customers with quiet hours or a cap by `can_contact`
-    (their consents, contact points and preferences read with them)."""
-    out: list[tuple[Customer, str, dt.datetime | None, str]] = []
-    rows = _classified(survey, segment, now).only("pk", "display_name", "language", "time_zone")
+@dataclass(frozen=True)
+class Verdict:
+    customer_id: int
+    name: str
+    language: str
+    code: str
+    send_after: dt.datetime | None = None
+    reason: str = ""
+
+
+def _verdicts(survey: Survey, segment: Segment, now: dt.datetime) -> list[Verdict]:
+    """The verdict of every member, in customer order, read in batches of plain rows: the
+    simple cases decided by the query, customers with quiet hours or a cap by
+    `can_contact` (their consents, contact points and preferences read with them)."""
+    out: list[Verdict] = []
+    columns = ["pk", "display_name", "language", "has_consent", "has_email", "particular"]
+    if survey.cooldown_days:
+        columns.append("cooled")
+    rows = _classified(survey, segment, now).values_list(*columns)
     last = 0
     while True:
         batch = list(rows.filter(pk__gt=last)[:BATCH])
         if not batch:
             # In customer order, whichever way each was decided.
-            return sorted(out, key=lambda verdict: verdict[0].pk)
-        last = batch[-1].pk
+            return sorted(out, key=lambda verdict: verdict.customer_id)
+        last = batch[-1][0]
         hard = []
-        for customer in batch:
-            if getattr(customer, "cooled", False):
-                out.append((customer, "cooldown", None, ""))
-            elif not customer.has_consent:
-                out.append((customer, "no_consent", None, ""))
-            elif not customer.has_email:
-                out.append((customer, "no_email", None, ""))
-            elif customer.particular:
-                hard.append(customer.pk)
+        for pk, name, language, consent, email, particular, *cooled in batch:
+            if cooled and cooled[0]:
+                out.append(Verdict(pk, name, language, "cooldown"))
+            elif not consent:
+                out.append(Verdict(pk, name, language, "no_consent"))
+            elif not email:
+                out.append(Verdict(pk, name, language, "no_email"))
+            elif particular:
+                hard.append(pk)
             else:
-                out.append((customer, "invite", now, ""))
+                out.append(Verdict(pk, name, language, "invite", now))
         if hard:
             full = (
                 Customer.objects.filter(pk__in=hard)
@@ -298,18 +334,32 @@ def _verdicts(
                 .prefetch_related("consents", "contact_points")
                 .order_by("pk")
             )
-            for customer in full:
-                decision = can_contact(customer, Channel.EMAIL, Purpose.SURVEYS, now)
+            # can_contact's window: the 30 days before `now`.
+            since = now - dt.timedelta(days=30)
+            token = _READ_AHEAD.set((since, _sent_counts(hard, since)))
+            try:
+                decisions = [
+                    (customer, can_contact(customer, Channel.EMAIL, Purpose.SURVEYS, now))
+                    for customer in full
+                ]
+            finally:
+                _READ_AHEAD.reset(token)
+            for customer, decision in decisions:
+                code, after = decision.code, None
                 if decision.allowed:
-                    out.append((customer, "invite", now, ""))
-                elif decision.code == "quiet_hours":
-                    out.append((customer, "quiet_hours", decision.next_allowed_at, ""))
-                elif decision.code in REASONS:
-                    out.append((customer, decision.code, None, decision.reason))
-                elif decision.code == "unreachable":
-                    out.append((customer, "no_email", None, decision.reason))
-                else:
-                    out.append((customer, "other", None, decision.reason))
+                    code, after = "invite", now
+                elif code == "quiet_hours":
+                    after = decision.next_allowed_at
+                elif code == "unreachable":
+                    code = "no_email"
+                elif code not in REASONS:
+                    code = "other"
+                reason = "" if decision.allowed else decision.reason
+                out.append(
+                    Verdict(
+                        customer.pk, customer.display_name, customer.language, code, after, reason
+                    )
+                )
 
 
 # The columns a segment's invitations are written with (the others are null).
@@ -361,14 +411,19 @@ def send_to_segment(
     verdicts = _verdicts(survey, segment, now)
     report = SendReport(survey_id=survey.pk, segment_id=segment.pk, dry_run=dry_run)
     report.members = len(verdicts)
-    counts = Counter(code for _c, code, _a, _r in verdicts)
+    counts = Counter(verdict.code for verdict in verdicts)
     report.invite = counts["invite"]
     report.delayed = counts["quiet_hours"]
     for code in REASONS:
         report.skipped[code] = counts[code]
     report.sample = [
-        {"customer_id": c.pk, "name": c.display_name, "outcome": code, "label": reason_label(code)}
-        for c, code, _a, _r in verdicts[:sample]
+        {
+            "customer_id": v.customer_id,
+            "name": v.name,
+            "outcome": v.code,
+            "label": reason_label(v.code),
+        }
+        for v in verdicts[:sample]
     ]
     if dry_run:
         return report
@@ -385,8 +440,8 @@ def send_to_segment(
     versions = Survey.objects.prefetch_related("versions").get(pk=survey.pk)
     languages: dict[str, str] = {}
 
-    def language_of(customer: Customer) -> str:
-        code = customer.language or ""
+    def language_of(spoken: str) -> str:
+        code = spoken or ""
         if code not in languages:
             version = version_for(versions, code)
             languages[code] = version.language if version else survey.default_language
@@ -395,21 +450,21 @@ def send_to_segment(
     with transaction.atomic():
         creator = actor.pk if actor is not None and actor.pk else None
         rows: list[tuple[Any, ...]] = []
-        for customer, code, send_after, reason in verdicts:
-            asked = code in ("invite", "quiet_hours")
+        for verdict in verdicts:
+            asked = verdict.code in ("invite", "quiet_hours")
             rows.append(
                 (
                     survey.pk,
-                    customer.pk,
+                    verdict.customer_id,
                     Invitation.Via.EMAIL.value,
                     (Invitation.Status.PENDING if asked else Invitation.Status.SKIPPED).value,
-                    "" if asked else (reason or texts.get(code, ""))[:300],
-                    language_of(customer),
+                    "" if asked else (verdict.reason or texts.get(verdict.code, ""))[:300],
+                    language_of(verdict.language),
                     new_nonce(),
                     Trigger.MANUAL.value,
                     creator,
                     now,
-                    send_after if asked else None,
+                    verdict.send_after if asked else None,
                     expires,
                 )
             )
