@@ -178,3 +178,18 @@ def test_loop_panel_read_after_the_page(client, manager, survey):
     panel = client.get(loop_url).content.decode()
     assert 'data-testid="loop-open">1<' in panel
     assert ">5 h<" in panel
+
+
+def test_a_breakdown_row_filters_the_verbatims(client, manager, north, south, agent, other_agent):
+    survey = SurveyFactory()
+    make_response(survey, CustomerFactory(team=north, owner=agent), 9, comment="From the north")
+    make_response(
+        survey, CustomerFactory(team=south, owner=other_agent), 2, comment="From the south"
+    )
+    client.force_login(manager)
+    url = reverse("feedback_results:survey", args=[survey.pk])
+    page = client.get(url, {"by": "team"}).content.decode()
+    assert f"vby=team&amp;key={south.pk}" in page
+    only_south = client.get(url, {"by": "team", "vby": "team", "key": str(south.pk)})
+    assert [r.comment for r in only_south.context["verbatims"]] == ["From the south"]
+    assert 'data-testid="verbatims-unfilter"' in only_south.content.decode()

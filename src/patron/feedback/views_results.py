@@ -205,6 +205,8 @@ def _verbatim_context(
         "band": band,
         "tag": request.GET.get("tag", "")[:60],
         "q": request.GET.get("q", "")[:200],
+        "vby": by,
+        "vkey": request.GET.get("key", "")[:40] if by else "",
         "can_tag": visibility.can_write_any(request.user),
         "ideas_create": _url_or_empty("ideas:create"),
     }
