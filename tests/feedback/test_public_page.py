@@ -226,6 +226,7 @@ def test_errors_are_shown_next_to_their_fields(client, north_customer):
     assert 'id="q-score-error"' in html and "from 0 to 10" in html
     assert 'id="q-channel-error"' in html
     assert 'href="#q-score"' in html  # the summary links to the field
+    assert 'tabindex="-1" autofocus' in html  # and takes the focus, so it is read first
     # What was typed is kept; nothing is recorded.
     assert 'value="11"' not in html  # no such option exists to be checked
     assert not Response.objects.exists()
