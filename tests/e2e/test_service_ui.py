@@ -61,6 +61,20 @@ def test_an_agent_resolves_a_complaint_from_the_queue(page, desk, smtp_inbox):  
     expect(rows).to_have_count(2)
     expect(page.get_by_test_id("sla-countdown").first).to_contain_text("left")
 
+    # The countdown keeps time in the browser: a deadline that passes turns it red.
+    page.evaluate(
+        """() => {
+          const el = document.querySelector("time.sla-countdown");
+          el.setAttribute("datetime", new Date(Date.now() - 2 * 3600e3).toISOString());
+          const detail = { target: document.body, elt: document.body };
+          document.dispatchEvent(new CustomEvent("htmx:afterSettle", { detail }));
+        }"""
+    )
+    late = page.get_by_test_id("sla-countdown").first
+    expect(late).to_contain_text("2 h 0 min overdue")
+    expect(late).to_have_attribute("data-state", "breached")
+    expect(late).to_have_class(re.compile("text-danger-emphasis"))
+
     page.locator("#id_type").select_option("complaint")  # the queue follows the filter
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("The lamp arrived broken")
