@@ -32,6 +32,12 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--queries", action="store_true", help="print the slowest statements")
     parser.add_argument(
+        "--fillfactor",
+        type=int,
+        default=0,
+        help="PostgreSQL: leave this share (%%) of each ticket page filled, room for HOT updates",
+    )
+    parser.add_argument(
         "--reset",
         action="store_true",
         help="on an existing base: forget breaches, states and notices (a first run again)",
@@ -57,6 +63,9 @@ def main() -> None:
     now = dt.datetime(2026, 3, 4, 12, tzinfo=dt.UTC)
     if not Ticket.objects.exists():
         started = time.perf_counter()
+        if args.fillfactor and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"ALTER TABLE service_ticket SET (fillfactor = {args.fillfactor})")
         build(args.tickets, args.customers, now)
         if connection.vendor == "postgresql":
             # A table in use has planner statistics (autovacuum); a fresh one not yet.
