@@ -337,3 +337,18 @@ def test_the_deadline_that_matters_is_kept_for_the_queue(agent, north_customer, 
     assert Ticket.objects.get(pk=ticket.pk).next_due_at is None
     services.ticket_reopen(actor=agent, ticket=ticket)
     assert Ticket.objects.get(pk=ticket.pk).next_due_at == ticket.resolution_due_at
+
+
+def test_counts_and_a_customers_tickets_follow_visibility(agent, other_agent, north_customer):
+    from patron.service import selectors
+
+    now = timezone.now()
+    TicketFactory(customer=north_customer, first_response_due_at=now - dt.timedelta(hours=1))
+    TicketFactory(customer=north_customer, owner=None)
+    TicketFactory(customer=north_customer, status=TicketStatus.CLOSED)
+    counts = selectors.open_ticket_counts(viewer=agent, now=now)
+    assert counts == {"active": 2, "mine": 1, "unassigned": 1, "breached": 1}
+    assert selectors.open_ticket_counts(viewer=other_agent)["active"] == 0
+    assert len(selectors.tickets_of(north_customer, agent)) == 2
+    assert len(selectors.tickets_of(north_customer, agent, active_only=False)) == 3
+    assert selectors.tickets_of(north_customer, other_agent) == []
