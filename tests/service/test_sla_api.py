@@ -169,3 +169,16 @@ def test_breaches_are_listed_for_the_tickets_the_caller_sees(
     by_ticket = api_for(other_agent).get(f"{API}/sla-breaches?ticket_id={mine.pk}").json()
     assert by_ticket["count"] == 0
     assert_error_shape(api_for(agent).get(f"{API}/sla-breaches?target=late"), 422)
+
+
+def test_odd_input_is_refused_not_a_server_error(admin_api):
+    for path, body in [
+        ("/ticket-categories", {"name": "Bad\x00name"}),
+        ("/sla-policies", {"name": "X\x00", "first_response_minutes": 1, "resolution_minutes": 2}),
+        ("/sla-policies", {"name": "X", "first_response_minutes": 10**12, "resolution_minutes": 2}),
+        ("/service-hours", {"team_id": None, "week": [[["09:00"]]] * 7}),
+        ("/service-hours", {"week": [[[1, 2]], None, 3, "x", [], [], []]}),
+    ]:
+        response = admin_api.post(f"{API}{path}", body)
+        assert 400 <= response.status_code < 500, (path, body, response.content)
+    assert_error_shape(admin_api.get(f"{API}/sla-breaches?since=yesterday"), 422)

@@ -22,6 +22,7 @@ from patron.analytics.models import ValueTier
 from patron.core import visibility
 from patron.core.audit import audit_create, audit_delete, audit_update, snapshot
 from patron.core.errors import NotFound, ValidationFailed
+from patron.core.text import NUL
 from patron.service import calendar
 from patron.service.models import (
     Holiday,
@@ -58,6 +59,8 @@ def _text(values: dict[str, Any], name: str, limit: int, *, required: bool = Fal
     if name not in values:
         return
     value = " ".join(str(values[name] or "").split())
+    if NUL in value:  # PostgreSQL refuses it: bad input, not a server error
+        raise _fail(name, _("Remove the null character (\\x00) from this text."))
     if required and not value:
         raise _fail(name, _("This field is required."))
     if len(value) > limit:
