@@ -149,3 +149,14 @@ def test_list_filters_and_sorts(agent, manager):
     assert [i.title for i in ideas.idea_list(status="planned")] == ["A"]
     with pytest.raises(ValidationFailed):
         list(ideas.idea_list(sort="colour"))
+
+
+def test_idea_from_a_ticket(agent, north_customer):
+    from patron.service.services import ticket_create
+
+    ticket = ticket_create(
+        actor=agent, customer=north_customer, subject="Please sell refills", body="Refills?"
+    )
+    idea = ideas.idea_create(actor=agent, ticket=ticket)
+    assert idea.source == Idea.Source.TICKET and idea.title == "Please sell refills"
+    assert idea.requesters.get().customer == north_customer
