@@ -177,3 +177,14 @@ def test_the_team_form_sets_a_manager(admin_client, north, manager):
     assert Team.objects.get(pk=north.pk).manager == manager
     page = admin_client.get(reverse("accounts:team_edit", args=[north.pk])).content.decode()
     assert "Manager" in page
+
+
+def test_the_hours_list_reads_in_a_few_queries(admin_client, django_assert_max_num_queries):
+    from tests.factories import TeamFactory
+
+    for n in range(6):
+        hours = ServiceHours.objects.create(team=TeamFactory(name=f"Team {n}"))
+        Holiday.objects.create(hours=hours, date=dt.date(2026, 12, 25))
+    with django_assert_max_num_queries(8):
+        page = admin_client.get(reverse("service_admin:hours"))
+    assert page.content.decode().count("1 holiday") == 6

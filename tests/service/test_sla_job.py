@@ -208,3 +208,24 @@ def test_the_periodic_task_follows_the_setting(settings):
     settings.PATRON_SLA_EVERY_MINUTES = 120
     runs = tasks._schedule()
     assert runs(dt.datetime(2026, 3, 4, 12, 0)) and not runs(dt.datetime(2026, 3, 4, 13, 0))
+
+
+def test_waiting_does_not_excuse_a_first_response_never_given(north_customer, policy):
+    t = make(north_customer, policy, first_due=NOW - HOUR, resolution_due=NOW + 30 * HOUR,
+             status=TicketStatus.WAITING, waiting_since=NOW - 2 * HOUR)  # fmt: skip
+    run_sla_check(now=NOW)
+    assert list(SlaBreach.objects.values_list("ticket_id", "target")) == [(t.pk, "first_response")]
+
+
+def test_a_reopened_ticket_keeps_its_breach_and_state(north_customer, policy):
+    t = make(north_customer, policy, first_due=NOW - HOUR, resolution_due=NOW + 30 * HOUR)
+    run_sla_check(now=NOW)
+    Ticket.objects.filter(pk=t.pk).update(
+        status=TicketStatus.RESOLVED, resolved_at=NOW + HOUR, first_response_at=NOW + HOUR
+    )
+    run_sla_check(now=NOW + 2 * HOUR)
+    Ticket.objects.filter(pk=t.pk).update(status=TicketStatus.OPEN, resolved_at=None)
+    run_sla_check(now=NOW + 3 * HOUR)
+    t.refresh_from_db()
+    assert t.sla_state == SlaState.BREACHED
+    assert SlaBreach.objects.filter(ticket=t).count() == 1
