@@ -148,12 +148,22 @@ class HoursForm(StyledForm):
     )
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices)
 
-    def __init__(self, *args: Any, teams: Any = None, editing: bool = False, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        teams: Any = None,
+        editing: bool = False,
+        default_exists: bool = True,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         if editing:
             del self.fields["team"]
         else:
             self.fields["team"].queryset = teams
+            if default_exists:  # the one default row is there: a team must be chosen
+                self.fields["team"].required = True
+                self.fields["team"].empty_label = None
         for index, name in enumerate(weekday_names()):
             self.fields[f"day_{index}"] = forms.CharField(
                 label=name,

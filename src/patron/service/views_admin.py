@@ -188,6 +188,7 @@ def _hours_edit(request: HttpRequest, hours: ServiceHours | None) -> HttpRespons
         initial=initial,
         teams=policies.teams_without_hours(),
         editing=hours is not None,
+        default_exists=ServiceHours.objects.filter(team__isnull=True).exists(),
     )
     if request.method == "POST" and form.is_valid():
         values = {"time_zone": form.cleaned_data["time_zone"], "week": form.cleaned_data["week"]}
