@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.db import connection  # noqa: F401 - read by the skipif condition
 
 from patron.core.errors import NotFound, PermissionDenied, ValidationFailed
 from patron.feedback.models import ResponseRollup, Trigger
@@ -269,3 +270,45 @@ def test_tags_set_and_counted(north, agent, viewer, other_agent):
         response_tags_set(actor=other_agent, response=response, names=["x"])
     with pytest.raises(ValidationFailed):
         response_tags_set(actor=agent, response=response, names=["x" * 61])
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    "connection.vendor != 'postgresql'",
+    reason="SQLite serialises writers itself; concurrent upserts are PostgreSQL's to prove",
+)
+def test_two_simultaneous_responses_both_count(north, agent):
+    """Two transactions adding to the same new roll-up rows at once: the second waits
+    on the first's insert and adds to it (no lost update, no duplicate-key error)."""
+    import threading
+
+    from django.db import connection as thread_connection
+    from django.db import transaction
+
+    survey = SurveyFactory()
+    customers = [CustomerFactory(team=north, owner=agent) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def answer(customer, score):
+        try:
+            with transaction.atomic():
+                barrier.wait()
+                make_response(survey, customer, score, at=DAY)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            thread_connection.close()
+
+    threads = [
+        threading.Thread(target=answer, args=(c, s))
+        for c, s in zip(customers, (10, 0), strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    everyone = ResponseRollup.objects.get(survey=survey, dimension="all")
+    assert (everyone.responses, everyone.favourable, everyone.unfavourable) == (2, 1, 1)
+    assert ResponseRollup.objects.get(survey=survey, dimension="team").responses == 2
