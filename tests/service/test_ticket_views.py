@@ -69,6 +69,9 @@ def test_queue_lists_filters_and_sorts(signed_in, agent, north, north_customer):
     assert _rows(html) == [] and 'data-testid="empty-state"' in html
     # A bad filter value is ignored, never a server error.
     assert signed_in.get("/service/?priority=zzz&sort=nope&sla=x&page=-1").status_code == 200
+    # A customer id past the database's integers is ignored too (it was an OverflowError).
+    response = signed_in.get("/service/?customer=99999999999999999999")
+    assert response.status_code == 200 and len(_rows(response.content.decode())) == 3
 
 
 def test_queue_query_count_is_bounded(signed_in, agent, north, django_assert_max_num_queries):
@@ -152,6 +155,8 @@ def test_ticket_page_and_its_query_count(
     assert html.count('data-testid="message-reply"') == 5
     assert 'data-testid="breach-badge"' in html and 'data-testid="tier"' in html
     assert 'data-testid="clv"' in html
+    # The customer's words taken down by the agent do not read as the agent's own.
+    assert f"taken down by {agent.display_name}" in html
 
 
 def test_reply_wait_resolve_and_reopen_through_the_page(signed_in, agent, north_customer):

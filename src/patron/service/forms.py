@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from patron.accounts.models import Team
+from patron.core import visibility
 from patron.core.forms import StyledForm
 from patron.interactions.forms import user_choices
 from patron.interactions.models import Channel
@@ -58,7 +59,9 @@ class QueueFilterForm(StyledForm):
     team = forms.TypedChoiceField(label=_("Team"), required=False, coerce=int, empty_value=None)
     sla = forms.ChoiceField(label=_("SLA"), required=False)
     sort = forms.ChoiceField(label=_("Sort"), required=False)
-    customer = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+    customer = forms.IntegerField(
+        required=False, widget=forms.HiddenInput, min_value=1, max_value=visibility.MAX_ID
+    )
 
     def __init__(self, *args: Any, users: list[tuple[Any, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
