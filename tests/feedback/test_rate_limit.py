@@ -42,6 +42,30 @@ def test_zero_turns_the_limit_off(settings):
     assert not SurveyAttempt.objects.exists()
 
 
+def test_behind_a_proxy_each_customer_counts_alone(limit_of_three, north_customer):
+    """`patron serve` on loopback behind nginx: every request comes from 127.0.0.1."""
+
+    def answer(client: Client) -> int:
+        invitation = InvitationFactory(customer=north_customer)
+        path = reverse("survey_public:answer", args=[make_token(invitation)])
+        return client.post(path, {"q-score": "9"}).status_code
+
+    customers = [
+        Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}") for n in range(5)
+    ]
+    assert [answer(client) for client in customers] == [302] * 5
+    one = customers[0]
+    assert [answer(one) for _ in range(3)] == [302, 302, 429]
+    # What the client put before the proxy's own hop does not change its address.
+    spoofing = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.0")
+    assert answer(spoofing) == 429
+    # From a client that is no trusted proxy, X-Forwarded-For is not believed.
+    direct = Client(REMOTE_ADDR="192.0.2.9")
+    assert [answer(direct) for _ in range(3)] == [302, 302, 302]
+    lying = Client(REMOTE_ADDR="192.0.2.9", HTTP_X_FORWARDED_FOR="203.0.113.99")
+    assert answer(lying) == 429
+
+
 def test_the_page_answers_429_with_retry_after(limit_of_three, north_customer):
     client = Client(REMOTE_ADDR="203.0.113.50")
     invitations = [InvitationFactory(customer=north_customer) for _ in range(4)]

@@ -2,13 +2,20 @@
 client address in any hour (answers and unsubscribes sent, links refused).
 
 Counted in the `SurveyAttempt` table, not the cache: the default cache is per process, so
-each worker would count alone (decision 0024, like sign-in in decision 0002). The address
-is `REMOTE_ADDR` only; `X-Forwarded-For` is whatever the client says.
+each worker would count alone (decision 0024, like sign-in in decision 0002).
+
+The address is `REMOTE_ADDR`, except when the request comes from a proxy we trust
+(`PATRON_TRUSTED_PROXIES`, by default this machine: `patron serve` listens on loopback
+behind nginx or Caddy). Then every customer arrives from the proxy's address, and one
+busy hour of answers would shut the page for all of them; the client is the address
+the proxy itself appended, the last of `X-Forwarded-For`. The hops before it are
+whatever the client says, and a client that is no trusted proxy is never believed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import math
 
 from django.conf import settings
@@ -22,8 +29,20 @@ from patron.feedback.models import SurveyAttempt
 WINDOW = dt.timedelta(hours=1)
 
 
+TRUSTED_PROXIES = ("127.0.0.1", "::1")
+
+
 def client_address(request: HttpRequest) -> str:
-    return (request.META.get("REMOTE_ADDR") or "")[:45]
+    peer = request.META.get("REMOTE_ADDR") or ""
+    trusted = getattr(settings, "PATRON_TRUSTED_PROXIES", TRUSTED_PROXIES)
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR") or ""
+    if peer in trusted and forwarded:
+        hop = forwarded.rsplit(",", 1)[-1].strip()
+        try:
+            return str(ipaddress.ip_address(hop))[:45]
+        except ValueError:
+            pass  # not an address: count the proxy's own
+    return peer[:45]
 
 
 def limit() -> int:
