@@ -19,6 +19,7 @@ from patron.commerce.demo import CATALOGUE, demo_orders_plan
 from patron.commerce.models import Order, OrderLine, Product
 from patron.customers.models import Customer
 from patron.demo import demo_load
+from patron.feedback.models import IdeaRequester
 from patron.interactions.demo import KINDS, LANGUAGES
 from patron.interactions.models import (
     Answer,
@@ -105,8 +106,14 @@ def test_orders_are_seasonal_long_tailed_and_priced(demo):
 
 
 def test_interactions_cover_every_channel_in_the_customers_languages(demo):
-    interactions = Interaction.objects.select_related("customer", "user")
+    # The history's own; tickets' messages and ideas told to their requesters are the rest.
+    interactions = Interaction.objects.select_related("customer", "user").filter(
+        external_id__startswith="demo-"
+    )
     assert demo.history.interactions_added == interactions.count()
+    told = IdeaRequester.objects.filter(told_at__isnull=False).count()
+    of_tickets = Interaction.objects.filter(ticket__isnull=False).count()
+    assert Interaction.objects.count() == interactions.count() + of_tickets + told
     assert set(interactions.values_list("channel", flat=True)) == set(Channel.values)
     directions = Counter(interactions.values_list("direction", flat=True))
     assert directions["inbound"] > 0.3 * interactions.count()

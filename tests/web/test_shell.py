@@ -30,7 +30,9 @@ def test_navigation_hides_unbuilt_sections_and_admin_for_non_admins(client, agen
     client.force_login(agent)
     page = client.get("/").content.decode()
     assert 'href="/customers/"' in page
-    for unbuilt in ("Campaigns", "Analytics", "Feedback"):
+    for built in ("Service", "Feedback"):
+        assert f"> {built}</a>" in page
+    for unbuilt in ("Campaigns", "Analytics", "Sales"):
         assert f"> {unbuilt}</a>" not in page
     assert "/manage/users/" not in page
     assert client.get("/manage/users/").status_code == 403

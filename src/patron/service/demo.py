@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import F
 from django.test.utils import override_settings
 from django.utils import timezone
 
@@ -26,7 +27,7 @@ from patron.accounts.models import Team, User
 from patron.accounts.services import team_update
 from patron.analytics.models import CustomerMetrics, ValueTier
 from patron.customers.models import Customer
-from patron.interactions.models import Interaction, Notification
+from patron.interactions.models import Interaction, Notification, Task
 from patron.service import services
 from patron.service.models import (
     Ticket,
@@ -333,6 +334,10 @@ def _valuable_complaint(
         source=SOURCE,
         at=now - dt.timedelta(days=2),
     )
+    # Its signal's task fell due yesterday: its reminder is history, not mail to send now.
+    Task.objects.filter(
+        customer=customer, source=Task.Source.SIGNAL, reminded_at__isnull=True, remind_at__lte=now
+    ).update(reminded_at=F("remind_at"))
 
 
 def _sla_check(now: dt.datetime) -> None:
