@@ -202,3 +202,20 @@ def test_a_customer_without_owner_still_gets_a_follow_up_for_the_team(north):
     ticket = response.follow_up_ticket
     assert response.loop == Response.Loop.OPEN
     assert ticket.owner is None and ticket.team == north
+
+
+@pytest.mark.parametrize("leaver", ["deactivated", "viewer"])
+def test_an_owner_who_cannot_answer_tickets_does_not_refuse_the_customer(north, agent, leaver):
+    """The owner left (deactivated) or only reads: the answer is still recorded and the
+    follow-up goes to the team, unassigned (the ticket services refuse such an owner)."""
+    if leaver == "deactivated":
+        agent.is_active = False
+        agent.save(update_fields=["is_active"])
+    else:
+        agent.role = "viewer"
+        agent.save(update_fields=["role"])
+    customer = surveyable_customer(email="left@example.com", team=north, owner=agent)
+    response = answer(customer, "nps", 2)
+    ticket = response.follow_up_ticket
+    assert response.loop == Response.Loop.OPEN
+    assert ticket.owner is None and ticket.team == north

@@ -352,3 +352,14 @@ def test_counts_and_a_customers_tickets_follow_visibility(agent, other_agent, no
     assert len(selectors.tickets_of(north_customer, agent)) == 2
     assert len(selectors.tickets_of(north_customer, agent, active_only=False)) == 3
     assert selectors.tickets_of(north_customer, other_agent) == []
+
+
+def test_a_system_ticket_skips_an_owner_who_left(north_customer, agent):
+    """Inbound mail or a survey answer for a customer whose owner was deactivated: the
+    ticket goes to the team unassigned (it used to be refused: "This user is deactivated")."""
+    agent.is_active = False
+    agent.save(update_fields=["is_active"])
+    ticket = services.ticket_create(
+        actor=None, customer=north_customer, subject="Where is my order?", body="Still waiting."
+    )
+    assert ticket.owner is None and ticket.team == north_customer.team

@@ -57,7 +57,8 @@ def raise_signal(
                 title=title,
                 description=description,
                 customer=customer,
-                assignee=owner,
+                # An owner who left cannot be given a task (task_create refuses them).
+                assignee=owner if owner is not None and owner.is_active else None,
                 due_at=now + dt.timedelta(days=due_days),
                 priority=priority,
                 source=Task.Source.SIGNAL,

@@ -244,7 +244,7 @@ def _open_loop(response: Response, questions: list[Question], scored: Question) 
         type=TicketType.COMPLAINT,
         priority=TicketPriority.NORMAL,
         channel=Channel.WEB,
-        owner=owner,
+        # No owner given: the customer's, unless they left or only read (then the team's).
         source="survey",
         at=response.submitted_at,
     )

@@ -259,7 +259,12 @@ def _reopen(ticket: Ticket, at: dt.datetime) -> None:
 def _default_owner(actor: User | None, customer: Customer) -> User | None:
     if actor is not None and visibility.can_write_any(actor):
         return actor
-    return customer.owner
+    owner = customer.owner
+    # An owner who left or only reads cannot take the ticket: it goes to the team
+    # unassigned, rather than the customer's email or survey answer being refused.
+    if owner is not None and owner.is_active and visibility.can_write_any(owner):
+        return owner
+    return None
 
 
 def _default_team(owner: User | None, customer: Customer) -> Team | None:
