@@ -219,3 +219,21 @@ def test_an_owner_who_cannot_answer_tickets_does_not_refuse_the_customer(north, 
     ticket = response.follow_up_ticket
     assert response.loop == Response.Loop.OPEN
     assert ticket.owner is None and ticket.team == north
+
+
+def test_the_follow_up_says_when_in_the_owners_time_zone(customer, agent):
+    import zoneinfo
+
+    from django.utils import formats
+
+    agent.time_zone = "Asia/Tokyo"
+    agent.save(update_fields=["time_zone"])
+    customer.refresh_from_db()
+    response = answer(customer, "nps", 1)
+    body = response.follow_up_ticket.messages.get().body
+
+    def shown(zone: str) -> str:
+        when = timezone.localtime(response.submitted_at, zoneinfo.ZoneInfo(zone))
+        return formats.date_format(when, "DATETIME_FORMAT")
+
+    assert shown("Asia/Tokyo") in body and shown("UTC") not in body

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import formats, timezone, translation
@@ -234,7 +235,11 @@ def _open_loop(response: Response, questions: list[Question], scored: Question) 
 
     customer = response.customer
     owner = customer.owner
-    with translation.override((owner.language if owner else "") or None):
+    # Written for the owner: in their language, the answer's time in their time zone.
+    with (
+        translation.override((owner.language if owner else "") or None),
+        timezone.override((owner.time_zone if owner else "") or settings.TIME_ZONE),
+    ):
         subject, body = _follow_up_texts(response, questions, scored)
     ticket = ticket_create(
         actor=None,
