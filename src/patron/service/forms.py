@@ -151,7 +151,7 @@ class ReplyForm(StyledForm):
 
 class NoteForm(StyledForm):
     body = forms.CharField(
-        label=_("Internal note"),
+        label=_("Note for your colleagues"),
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Only colleagues see it; @name notifies them."),
     )
