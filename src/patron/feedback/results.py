@@ -274,6 +274,7 @@ class Score:
 def score_label(kind: str) -> str:
     return {
         "nps": _("NPS"),
+        # xgettext:no-python-format
         "csat": _("CSAT (% satisfied)"),
         "ces": _("CES (mean effort, lower is better)"),
     }.get(kind, _("Responses"))
