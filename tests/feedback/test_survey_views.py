@@ -119,6 +119,22 @@ def test_a_bad_survey_form_shows_the_field_errors(manager):
     assert "is-invalid" in response.content.decode()
 
 
+def test_the_edit_page_shows_the_settings_form_and_its_errors(manager):
+    # The language tabs' forms once took the settings form's name: the card was empty.
+    survey = SurveyFactory(name="After delivery")
+    client = client_for(manager)
+    page = client.get(reverse("feedback:edit", args=[survey.pk])).content.decode()
+    assert 'id="id_name"' in page and 'value="After delivery"' in page
+    assert 'id="id_cooldown_days"' in page
+    bad = client.post(
+        reverse("feedback:edit", args=[survey.pk]),
+        {"name": "", "kind": survey.kind, "default_language": "en", "trigger": "manual",
+         "cooldown_days": 1, "valid_days": 1},
+    )  # fmt: skip
+    assert bad.status_code == 422
+    assert 'id="id_name"' in bad.content.decode() and "is-invalid" in bad.content.decode()
+
+
 def test_agents_read_but_cannot_edit(agent):
     survey = SurveyFactory()
     client = client_for(agent)

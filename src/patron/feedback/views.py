@@ -161,7 +161,7 @@ def _edit_context(
     tabs = []
     for version in versions:
         rtl = _rtl(version.language)
-        form = (version_forms or {}).get(version.language) or VersionForm(
+        version_form = (version_forms or {}).get(version.language) or VersionForm(
             initial=VersionForm.initial_for(version),
             questions=questions,
             language=version.language,
@@ -171,7 +171,7 @@ def _edit_context(
             {
                 "version": version,
                 "name": language_name(version.language),
-                "form": form,
+                "form": version_form,
                 "preview": _preview(version, survey),
                 "rtl": rtl,
             }
