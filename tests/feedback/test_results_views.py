@@ -65,6 +65,16 @@ def test_survey_page_headline_trend_breakdown(client, manager, survey):
     assert len(page.context["data"].trend) >= 12
 
 
+def test_the_filters_stay_out_of_the_navbar_search(client, manager, survey):
+    # The page's filter string once went to the template as `query`, the name the
+    # navbar's customer search box shows: it read "from=2026-…".
+    client.force_login(manager)
+    body = client.get(reverse("feedback_results:survey", args=[survey.pk])).content.decode()
+    search = body.split('id="global-search"', 1)[1].split(">", 1)[0]
+    assert 'value=""' in search
+    assert "csv/?from=" in body
+
+
 def test_filters_in_the_url_narrow_the_period(client, manager, survey):
     client.force_login(manager)
     today = timezone.now().date()

@@ -172,7 +172,7 @@ def _page_context(
         "kind": kind,
         "data": data,
         "filters": filters,
-        "query": urlencode(query),
+        "filter_query": urlencode(query),
         "by_choices": _by_labels(),
         "score_label": res.score_label(kind),
         "trend_chart": _trend_chart(data),
@@ -255,8 +255,8 @@ def survey_page(
     context = _page_context(request, surveys, score_kind, title)
     context.update(_verbatim_context(request, [s.pk for s in surveys], size=FIRST_VERBATIMS))
     context["verbatims_url"] = request.path + "verbatims/"
-    context["loop_url"] = f"{request.path}loop/?{context['query']}"
-    context["tags_url"] = f"{request.path}tags/?{context['query']}"
+    context["loop_url"] = f"{request.path}loop/?{context['filter_query']}"
+    context["tags_url"] = f"{request.path}tags/?{context['filter_query']}"
     context["lazy"] = True
     return render(request, "feedback/results.html", context)
 
@@ -284,7 +284,7 @@ def tags_panel(
     surveys, _kind, _title = _target(survey_id, kind)
     context = {
         "tag_counts": res.tag_counts([s.pk for s in surveys]),
-        "query": request.GET.urlencode(),
+        "filter_query": request.GET.urlencode(),
         "lazy": False,
     }
     return render(request, "feedback/partials/results_tags.html", context)
