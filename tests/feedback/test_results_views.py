@@ -75,6 +75,17 @@ def test_the_filters_stay_out_of_the_navbar_search(client, manager, survey):
     assert "csv/?from=" in body
 
 
+def test_the_breakdown_is_named_by_its_label_and_verbatim_dates_are_isolated(
+    client, manager, survey
+):
+    client.force_login(manager)
+    page = client.get(reverse("feedback_results:survey", args=[survey.pk]), {"by": "trigger"})
+    # Was "NPS by trigger": the dimension's key, untranslated, under the chart.
+    assert page.context["breakdown_chart"]["label"].endswith(" by touchpoint")
+    # Dates and survey names isolated, so an RTL page does not reorder "1/12/2026".
+    assert "<bdi>" + survey.name + "</bdi>" in page.content.decode()
+
+
 def test_filters_in_the_url_narrow_the_period(client, manager, survey):
     client.force_login(manager)
     today = timezone.now().date()

@@ -117,7 +117,8 @@ def _breakdown_chart(data: res.Results) -> dict[str, Any]:
     rows = [row for row in data.breakdown if row.score.value is not None][:20]
     return {
         "kind": "bars",
-        "label": _("%(score)s by %(by)s") % {"score": res.score_label(data.kind), "by": data.by},
+        "label": _("%(score)s by %(by)s")
+        % {"score": res.score_label(data.kind), "by": str(data.by_label).lower()},
         "labels": [row.label for row in rows],
         "datasets": [
             {
