@@ -187,7 +187,10 @@ def test_a_link_invitation_from_the_customer_page(agent, north_customer, south_c
     survey = SurveyFactory(name="Shop visit")
     client = client_for(agent)
     url = reverse("feedback:invite") + f"?customer={north_customer.pk}"
-    assert "Shop visit" in client.get(url).content.decode()
+    form = client.get(url).content.decode()
+    assert "Shop visit" in form
+    # The two ways as form-checks: bare radios overlapped their labels and the help text.
+    assert form.count('class="form-check form-check-inline"') == 2
     made = client.post(
         reverse("feedback:invite"),
         {"customer": north_customer.pk, "survey": survey.pk, "via": "link"},
