@@ -270,3 +270,19 @@ def test_unsubscribe_works_for_an_expired_link_and_refuses_a_forged_one(client, 
     consent = Consent.objects.get(customer=north_customer, purpose="surveys")
     assert consent.status == Consent.Status.DENIED  # none was given: the refusal is recorded
     assert client.get("/s/forged.token.here/unsubscribe/").status_code == 404
+
+
+def test_an_expired_link_says_its_last_day_in_the_customers_time_zone(client, north_customer):
+    """Expired at 20:00 UTC two days ago: in Kiritimati (UTC+14) that was the next day."""
+    from django.utils import formats
+
+    north_customer.time_zone = "Pacific/Kiritimati"
+    north_customer.save(update_fields=["time_zone"])
+    expired = (timezone.now() - dt.timedelta(days=2)).replace(
+        hour=20, minute=0, second=0, microsecond=0
+    )
+    invitation = InvitationFactory(customer=north_customer, language="en", expires_at=expired)
+    html = client.get(answer_path(invitation)).content.decode()
+    theirs = formats.date_format((expired + dt.timedelta(days=1)).date(), "DATE_FORMAT")
+    ours = formats.date_format(expired.date(), "DATE_FORMAT")
+    assert f"until {theirs}" in html and f"until {ours}" not in html

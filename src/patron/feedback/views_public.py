@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import secrets
+import zoneinfo
 from collections.abc import Callable
 from email.utils import parseaddr
 from typing import Any
@@ -139,6 +140,14 @@ def _throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
     return response
 
 
+def _zone(name: str) -> zoneinfo.ZoneInfo:
+    """Dates on the page (the link's last day) are in the customer's time zone."""
+    try:
+        return zoneinfo.ZoneInfo(name or settings.TIME_ZONE)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
 def _in_language(
     view: Callable[[HttpRequest, str, Invitation | None, SurveyVersion | None], HttpResponse],
 ) -> Callable[[HttpRequest, str], HttpResponse]:
@@ -150,7 +159,8 @@ def _in_language(
         invitation = _signed(token)
         version = _version(invitation)
         language = _language(request, version, invitation)
-        with translation.override(language):
+        zone = _zone(invitation.customer.time_zone if invitation else "")
+        with translation.override(language), timezone.override(zone):
             request.LANGUAGE_CODE = language
             return view(request, token, invitation, version)
 
