@@ -64,6 +64,9 @@ def test_create_then_edit_a_survey(manager):
     assert 'data-testid="version-form-ar"' in page and 'dir="rtl"' in page
     assert 'id="id_v-ar-title"' in page and 'id="id_v-en-title"' in page
     assert 'data-testid="survey-preview"' in page
+    # Each preview in its version's direction, also an English one in an Arabic interface.
+    assert 'lang="en" dir="ltr" data-testid="survey-preview"' in page
+    assert 'lang="ar" dir="rtl" data-testid="survey-preview"' in page
     added = client.post(
         reverse("feedback:question_add", args=[survey.pk]),
         {"key": "topic", "kind": "choice", "choices": "billing, delivery"},
