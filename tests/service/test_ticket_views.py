@@ -99,6 +99,9 @@ def test_other_team_and_viewer(client, other_agent, viewer, north_customer):
     page = client.get(f"/service/{ticket.pk}/")
     assert page.status_code == 200 and 'data-testid="reply-form"' not in page.content.decode()
     assert client.post(f"/service/{ticket.pk}/note/", {"body": "x"}).status_code == 403
+    # No new-ticket form for a viewer to fill in and then be refused.
+    page = client.get(f"/service/new/?customer={north_customer.pk}")
+    assert page.status_code == 403 and b'data-testid="ticket-form"' not in page.content
 
 
 def test_new_ticket_from_the_customer_page(signed_in, agent, north_customer):

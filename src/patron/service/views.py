@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from patron.accounts.models import Team, User
 from patron.core import visibility
-from patron.core.errors import Conflict, NotFound, PatronError
+from patron.core.errors import Conflict, NotFound, PatronError, PermissionDenied
 from patron.core.forms import apply_errors
 from patron.core.pagination import paginate
 from patron.customers import selectors as customer_selectors
@@ -97,6 +97,9 @@ def _user_or_none(pk: int | None) -> User | None:
 @require_http_methods(["GET", "POST"])
 def ticket_new(request: HttpRequest) -> HttpResponse:
     """A new ticket for a customer (reached from the customer page, or by searching)."""
+    if not visibility.can_write_any(request.user):
+        # Said at once, not after a viewer has filled the form in.
+        raise PermissionDenied(_("Your role does not allow changes."))
     raw = request.POST.get("customer") or request.GET.get("customer") or ""
     customer = None
     if raw.isdecimal() and visibility.is_record_id(raw):
