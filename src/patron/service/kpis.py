@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -37,13 +36,9 @@ from django.db.models import (
     Count,
     Exists,
     F,
-    FloatField,
-    Func,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
-    Value,
     When,
 )
 from django.utils import timezone
@@ -63,6 +58,7 @@ from patron.service.models import (
     TicketStatus,
     TicketType,
 )
+from patron.service.sql import WeekNumber, first_response_hours, resolution_hours
 
 if TYPE_CHECKING:
     from patron.accounts.models import User
@@ -183,58 +179,6 @@ def parse_filters(
         type=kind,
         priority=level,
     )
-
-
-# --- SQL pieces that differ between the databases ---------------------------------------------
-
-
-class Hours(Func):
-    """Wall-clock hours from the second timestamp to the first: Hours(later, earlier)."""
-
-    output_field = FloatField()
-    arity = 2
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(
-            compiler,
-            connection,
-            template="((julianday(%(expressions)s)) * 24.0)",
-            arg_joiner=") - julianday(",
-            **extra,
-        )
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(
-            compiler,
-            connection,
-            template="(EXTRACT(EPOCH FROM (%(expressions)s)) / 3600.0)",
-            arg_joiner=" - ",
-            **extra,
-        )
-
-
-class WeekNumber(Func):
-    """Weeks (Monday to Sunday, UTC) since Monday 1969-12-29: (days since 1970 + 3) / 7."""
-
-    output_field = IntegerField()
-    arity = 1
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(
-            compiler,
-            connection,
-            template="((CAST(julianday(%(expressions)s) - 2440587.5 AS INTEGER) + 3) / 7)",
-            **extra,
-        )
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(
-            compiler,
-            connection,
-            template="CAST(FLOOR((date_part('epoch', %(expressions)s) / 86400 + 3) / 7)"
-            " AS integer)",
-            **extra,
-        )
 
 
 def week_start(number: int) -> dt.date:
@@ -361,6 +305,10 @@ def _counts(filters: Filters, now: dt.datetime) -> dict[str, Any]:
         "created": Count("pk", filter=created),
         "complaints": Count("pk", filter=created & Q(type=TicketType.COMPLAINT)),
         "resolved": Count("pk", filter=resolved),
+        # The sizes of the percentiles' sets: resolved in the period, and answered of
+        # those created in it.
+        "resolved_any": Count("pk", filter=Q(resolved_at__gte=start, resolved_at__lt=end)),
+        "answered": Count("pk", filter=created & Q(first_response_at__isnull=False)),
         "first_contact": Count("pk", filter=resolved & Q(first_contact_resolution=True)),
         "first_due": Count("pk", filter=first_due),
         "first_missed": Count("pk", filter=first_due & Q(first_missed)),
@@ -393,6 +341,8 @@ def _add(group: Group, row: dict[str, Any]) -> None:
     group.complaints += row["complaints"] or 0
     group.resolved += row["resolved"] or 0
     group.first_contact += row["first_contact"] or 0
+    group.first_response.count += row["answered"] or 0
+    group.resolution.count += row["resolved_any"] or 0
     due = (row["first_due"] or 0) + (row["resolution_due"] or 0)
     missed = (row["first_missed"] or 0) + (row["resolution_missed"] or 0)
     group.deadlines += due
@@ -401,53 +351,72 @@ def _add(group: Group, row: dict[str, Any]) -> None:
         group.backlog[key] += row[f"backlog_{key}"] or 0
 
 
-# The median and the 90th percentile of `v` per group `g` of the rows of `t`: the rows
-# numbered in order within their group, and the value at the fractional position
-# (n - 1) * p + 1 interpolated between its two neighbours (percentile_cont). Integer
-# arithmetic picks the rows: (n - 1) * 9 / 10 is exact, where 0.9 * (n - 1) is not.
-PERCENTILE = """
-    SELECT {dimension} AS dimension, g, COUNT(*),
-        SUM(CASE WHEN rn = (n - 1) / 2 + 1 THEN v * (1 - ((n - 1) %% 2) / 2.0)
-                 WHEN rn = (n - 1) / 2 + 2 THEN v * (((n - 1) %% 2) / 2.0) END),
-        SUM(CASE WHEN rn = (n - 1) * 9 / 10 + 1 THEN v * (1 - ((n - 1) * 9 %% 10) / 10.0)
-                 WHEN rn = (n - 1) * 9 / 10 + 2 THEN v * (((n - 1) * 9 %% 10) / 10.0) END)
-    FROM (
-        SELECT {key} AS g, v,
-               ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY v) AS rn,
-               COUNT(*) OVER (PARTITION BY {key}) AS n
-        FROM t
-    ) ranked
-    GROUP BY g
-"""
+# The median and the 90th percentile: the value at the fractional position (n - 1) * p
+# (from 0) of the group's durations in order, interpolated between its two neighbours
+# (PostgreSQL's percentile_cont). Integer arithmetic picks the rows: (n - 1) * 9 // 10 is
+# exact, where 0.9 * (n - 1) is not.
+RANKS = ((2, 1), (10, 9))  # (denominator, numerator): the median, the 90th percentile
+
+# At most this many index walks per statement (SQLite allows 500 terms in a compound).
+BRANCHES = 200
+
+
+def _rank(n: int, den: int, num: int) -> tuple[int, float]:
+    """The offset of the lower row and the weight of the upper one."""
+    return (n - 1) * num // den, ((n - 1) * num % den) / den
+
+
+def _walk(rows: QuerySet[Ticket], value: Any, offset: int, index: str) -> tuple[str, list]:
+    """The two durations from `offset` of `rows` in order, read from `index`: SQLite is
+    told the index (its planner would rather sort the period's rows); PostgreSQL's
+    planner finds it by the ORDER BY and the LIMIT."""
+    query = rows.annotate(v=value).order_by("v").values_list("v")[offset : offset + 2]
+    sql, params = query.query.sql_with_params()
+    if connection.vendor == "sqlite":
+        table = f'FROM "{Ticket._meta.db_table}"'
+        sql = sql.replace(table, f'{table} INDEXED BY "{index}"', 1)
+    return sql, list(params)
 
 
 def percentiles(
-    rows: QuerySet[Ticket], value: Any, dimensions: Iterable[str]
-) -> dict[tuple[str, int | None], Durations]:
-    """Count, median and 90th percentile of `value` over `rows`, per group of each
-    dimension ("all", "category", "team", "week"), in one statement."""
-    inner = rows.annotate(
-        v=value,
-        g_all=Value(0, output_field=IntegerField()),
-        g_category=F("category_id"),
-        g_team=F("team_id"),
-        g_week=WeekNumber(F("resolved_at")),
-    ).values("v", "g_all", "g_category", "g_team", "g_week")
-    inner_sql, params = inner.query.sql_with_params()
-    parts = [
-        PERCENTILE.format(dimension=f"'{name}'", key=f"g_{name}")
-        for name in dimensions  # fixed names, never user input
-    ]
-    statement = f"WITH t AS ({inner_sql}) " + " UNION ALL ".join(parts)
-    found: dict[tuple[str, int | None], Durations] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        for dimension, key, count, median, p90 in cursor.fetchall():
-            found[(dimension, key)] = Durations(
-                count=int(count),
-                median=None if median is None else round(float(median), 4),
-                p90=None if p90 is None else round(float(p90), 4),
-            )
+    walks: list[tuple[Any, QuerySet[Ticket], Any, int, str]],
+) -> dict[Any, Durations]:
+    """Count, median and 90th percentile of `value` over each `rows` of `walks` (key,
+    rows, value, count, index): for each, two walks of `index` to the rows at the two
+    ranks, all in a few statements; the counts are known beforehand."""
+    branches: list[tuple[Any, int, float, int]] = []  # key, which rank, weight, walk
+    sqls: list[tuple[str, list]] = []
+    found: dict[Any, Durations] = {}
+    for key, rows, value, count, index in walks:
+        found[key] = Durations(count=count)
+        if not count:
+            continue
+        for which, (den, num) in enumerate(RANKS):
+            offset, weight = _rank(count, den, num)
+            branches.append((key, which, weight, len(sqls)))
+            sqls.append(_walk(rows, value, offset, index))
+    values: list[list[float]] = [[] for _ in sqls]
+    for start in range(0, len(sqls), BRANCHES):
+        chunk = sqls[start : start + BRANCHES]
+        statement = " UNION ALL ".join(
+            f"SELECT {start + i} AS walk, v FROM ({sql}) w{i}"  # noqa: S608 (the ORM's SQL)
+            for i, (sql, _p) in enumerate(chunk)
+        )
+        params = [param for _sql, chunk_params in chunk for param in chunk_params]
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+            for walk, v in cursor.fetchall():
+                values[walk].append(float(v))
+    for key, which, weight, walk in branches:
+        pair = sorted(values[walk])
+        result = pair[0] * (1 - weight)
+        if len(pair) > 1:
+            result += pair[1] * weight
+        durations = found[key]
+        if which == 0:
+            durations.median = round(result, 4)
+        else:
+            durations.p90 = round(result, 4)
     return found
 
 
@@ -511,40 +480,86 @@ def service_kpis(*, viewer: User, filters: Filters, now: dt.datetime | None = No
         if row["week"] is not None:
             weekly_complaints[row["week"]] += row["complaints"] or 0
 
+    orders = _orders(viewer, filters)
+    first_week = _week_of(filters.start)
+    last_week = _week_of(filters.end - DAY)
+    numbers = range(first_week, last_week + 1)
+
+    # The medians and 90th percentiles, by walking the indexes in duration order to the
+    # ranks the counts above give (the weeks' counts from one more statement).
     answered = tickets.filter(
         created_at__gte=filters.start, created_at__lt=filters.end, first_response_at__isnull=False
     )
-    first = percentiles(
-        answered, Hours(F("first_response_at"), F("created_at")), ("all", "category", "team")
-    )
     resolved = tickets.filter(resolved_at__gte=filters.start, resolved_at__lt=filters.end)
-    resolution = percentiles(
-        resolved, Hours(F("resolved_at"), F("created_at")), ("all", "category", "team", "week")
-    )
-    orders = _orders(viewer, filters)
+    week_rows = {number: _in_week(tickets, number, filters) for number in numbers}
+    week_counts = _counts_of(list(week_rows.values()), "tickets_kpi_res_week")
+    first_value, res_value = first_response_hours(), resolution_hours()
+    walks: list[tuple[Any, QuerySet[Ticket], Any, int, str]] = [
+        (("first", "all"), answered, first_value, overall.first_response.count, "tickets_kpi_frt"),
+        (("res", "all"), resolved, res_value, overall.resolution.count, "tickets_kpi_res"),
+    ]
+    for key, group in by_category.items():
+        walks.append(
+            (
+                ("first", "category", key),
+                answered.filter(category_id=key),
+                first_value,
+                group.first_response.count,
+                "tickets_kpi_frt_cat",
+            )
+        )
+        walks.append(
+            (
+                ("res", "category", key),
+                resolved.filter(category_id=key),
+                res_value,
+                group.resolution.count,
+                "tickets_kpi_res_cat",
+            )
+        )
+    for key, group in by_team.items():
+        walks.append(
+            (
+                ("first", "team", key),
+                answered.filter(team_id=key),
+                first_value,
+                group.first_response.count,
+                "tickets_kpi_frt_team",
+            )
+        )
+        walks.append(
+            (
+                ("res", "team", key),
+                resolved.filter(team_id=key),
+                res_value,
+                group.resolution.count,
+                "tickets_kpi_res_team",
+            )
+        )
+    for (number, rows), count in zip(week_rows.items(), week_counts, strict=True):
+        walks.append((("res", "week", number), rows, res_value, count, "tickets_kpi_res_week"))
+    found = percentiles(walks)
 
-    overall.first_response = first.get(("all", 0), Durations())
-    overall.resolution = resolution.get(("all", 0), Durations())
+    overall.first_response = found[("first", "all")]
+    overall.resolution = found[("res", "all")]
     overall.orders = orders.get(("all", 0), 0)
     for key, group in by_category.items():
-        group.first_response = first.get(("category", key), Durations())
-        group.resolution = resolution.get(("category", key), Durations())
+        group.first_response = found[("first", "category", key)]
+        group.resolution = found[("res", "category", key)]
         group.orders = overall.orders
     for key, group in by_team.items():
-        group.first_response = first.get(("team", key), Durations())
-        group.resolution = resolution.get(("team", key), Durations())
+        group.first_response = found[("first", "team", key)]
+        group.resolution = found[("res", "team", key)]
         group.orders = orders.get(("team", key), 0)
 
-    first_week = _week_of(filters.start)
-    last_week = _week_of(filters.end - DAY)
     weeks = [
         Week(
             number=number,
-            resolution=resolution.get(("week", number), Durations()),
+            resolution=found[("res", "week", number)],
             complaints=weekly_complaints.get(number, 0),
             orders=orders.get(("week", number), 0),
         )
-        for number in range(first_week, last_week + 1)
+        for number in numbers
     ]
 
     def ordered(groups: dict[int | None, Group], names: dict[int, str]) -> list[Group]:
@@ -560,6 +575,34 @@ def service_kpis(*, viewer: User, filters: Filters, now: dt.datetime | None = No
         by_team=ordered(by_team, teams),
         weeks=weeks,
     )
+
+
+def _in_week(rows: QuerySet[Ticket], number: int, filters: Filters) -> QuerySet[Ticket]:
+    """The tickets of `rows` resolved in week `number` (and in the period): one range,
+    so that the index walk reads the week only."""
+    start = dt.datetime.combine(week_start(number), dt.time(), tzinfo=dt.UTC)
+    return rows.filter(
+        resolved_at__gte=max(start, filters.start),
+        resolved_at__lt=min(start + 7 * DAY, filters.end),
+    )
+
+
+def _counts_of(querysets: list[QuerySet[Ticket]], index: str) -> list[int]:
+    """How many rows each queryset has, in one statement (a range count each, from the
+    covering `index` on SQLite)."""
+    if not querysets:
+        return []
+    parts, params = [], []
+    for rows in querysets:
+        sql, part_params = rows.values("pk").query.sql_with_params()
+        if connection.vendor == "sqlite":
+            table = f'FROM "{Ticket._meta.db_table}"'
+            sql = sql.replace(table, f'{table} INDEXED BY "{index}"', 1)
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) c)")  # noqa: S608 (the ORM's SQL)
+        params.extend(part_params)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        return [int(n) for n in cursor.fetchone()]
 
 
 def _week_of(moment: dt.datetime) -> int:
