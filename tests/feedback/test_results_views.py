@@ -48,6 +48,8 @@ def test_index_shows_each_active_survey(client, manager, survey):
     body = page.content.decode()
     assert "After support" in body and "Draft one" not in body
     assert 'data-chart="spark-' in body
+    # A truncated name follows its own direction (an English name in Arabic lost its start).
+    assert 'dir="auto" title="After support"' in body
     # NPS of 10, 9, 8, 3, 0: 2 promoters, 2 detractors of 5 = 0.
     assert page.context["cards"][0]["data"].total.value == 0
 
