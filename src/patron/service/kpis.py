@@ -48,7 +48,8 @@ from django.utils.translation import gettext_lazy
 from patron.accounts.models import Team
 from patron.commerce.models import Order
 from patron.core.errors import ValidationFailed
-from patron.core.visibility import visible_through, visible_to
+from patron.core.visibility import sees_everything, visible_to
+from patron.customers.models import Customer
 from patron.service.models import (
     ACTIVE_STATUSES,
     SlaBreach,
@@ -422,25 +423,57 @@ def percentiles(
 
 def _orders(viewer: User, filters: Filters) -> dict[tuple[str, int | None], int]:
     """Orders placed in the period by the customers `viewer` may see: in all, per team
-    of the customer and per week, from one GROUP BY team and week."""
-    orders = Order.objects.filter(
-        visible_through(viewer, "customer"),
-        placed_at__gte=filters.start,
-        placed_at__lt=filters.end,
-    ).exclude(status=Order.Status.CANCELLED)
+    of the customer and per week.
+
+    Read from the orders' customer index (customer, placed, status: index-only), counted
+    per customer first and only then joined to the customers for their team: a join per
+    order reads the customer table once for each of half a million orders."""
+    customers = visible_to(viewer, Customer.objects.all())
     if filters.team is not None:
-        orders = orders.filter(customer__team_id=filters.team)
-    grouped = (
-        orders.order_by()
-        .annotate(week=WeekNumber(F("placed_at")))
-        .values_list("customer__team_id", "week")
-        .annotate(n=Count("pk"))
+        customers = customers.filter(team_id=filters.team)
+    customer_sql, customer_params = (
+        customers.order_by().values_list("id", "team_id").query.sql_with_params()
     )
+    table = Order._meta.db_table
+    hint = ' INDEXED BY "commerce_order_customer_v2"' if connection.vendor == "sqlite" else ""
+    placed = "o.placed_at >= %s AND o.placed_at < %s AND o.status <> %s"
+    period = [filters.start, filters.end, Order.Status.CANCELLED]
+    # WeekNumber's SQL, on the alias.
+    week_sql = {"sqlite": "((CAST(julianday(o.placed_at) - 2440587.5 AS INTEGER) + 3) / 7)"}.get(
+        connection.vendor,
+        "CAST(FLOOR((date_part('epoch', o.placed_at) / 86400 + 3) / 7) AS integer)",
+    )
+    per_customer = (
+        f'SELECT o.customer_id, COUNT(*) AS n FROM "{table}" o{hint} WHERE {placed}'  # noqa: S608
+        " GROUP BY o.customer_id"
+    )
+    by_team = (
+        f"SELECT c.team_id, SUM(x.n) FROM ({per_customer}) x"  # noqa: S608 (no input)
+        f" INNER JOIN ({customer_sql}) c ON c.id = x.customer_id GROUP BY c.team_id"
+    )
+    if sees_everything(viewer) and filters.team is None:
+        by_week = (
+            f'SELECT {week_sql}, COUNT(*) FROM "{table}" o{hint} WHERE {placed}'  # noqa: S608
+            " GROUP BY 1"
+        )
+        week_params = period
+    else:
+        # The customers first, then each one's orders from the index.
+        join = "CROSS JOIN" if connection.vendor == "sqlite" else "INNER JOIN"
+        by_week = (
+            f"SELECT {week_sql}, COUNT(*) FROM ({customer_sql}) c"  # noqa: S608 (no input)
+            f' {join} "{table}" o{hint} ON o.customer_id = c.id WHERE {placed} GROUP BY 1'
+        )
+        week_params = [*customer_params, *period]
     found: dict[tuple[str, int | None], int] = defaultdict(int)
-    for team, week, count in grouped:
-        found[("all", 0)] += count
-        found[("team", team)] += count
-        found[("week", week)] += count
+    with connection.cursor() as cursor:
+        cursor.execute(by_team, [*period, *customer_params])
+        for team, count in cursor.fetchall():
+            found[("all", 0)] += int(count)
+            found[("team", team)] += int(count)
+        cursor.execute(by_week, week_params)
+        for number, count in cursor.fetchall():
+            found[("week", int(number))] += int(count)
     return found
 
 
