@@ -177,6 +177,8 @@ def test_send_to_a_segment_previews_then_confirms(manager):
     page = preview.content.decode()
     assert 'data-testid="send-report"' in page
     assert 'data-testid="would-invite">1<' in page
+    # Nobody is invited by a preview: the sample says who would be.
+    assert "— To be invited" in page and "— Invited<" not in page
     assert not Invitation.objects.exists()
     confirmed = client.post(
         reverse("feedback:send", args=[survey.pk]), {"segment": segment.pk, "confirm": "1"}

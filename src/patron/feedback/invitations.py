@@ -242,7 +242,7 @@ class SendReport:
 
 def reason_label(code: str) -> str:
     return {
-        "invite": _("Invited"),
+        "invite": _("To be invited"),
         "quiet_hours": _("Delayed by quiet hours"),
         "no_consent": _("No consent to surveys by email"),
         "no_email": _("No email address"),
