@@ -36,6 +36,8 @@ def test_turn_an_answer_into_an_idea(client, agent, north_customer):
     client.force_login(agent)
     form = client.get(reverse("ideas:create"), {"response": response.pk})
     assert "Offer oat milk" in form.content.decode()
+    # The title is required, and marked so like every other form's required fields.
+    assert 'Title <span class="text-danger" aria-hidden="true">*</span>' in form.content.decode()
     saved = client.post(
         reverse("ideas:create"),
         {"response": response.pk, "title": "Oat milk", "body": "", "tags": "menu"},
