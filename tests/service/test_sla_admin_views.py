@@ -75,6 +75,12 @@ def test_create_a_policy_in_hours_and_days(admin_client):
     assert 'value="3"' in edit.content.decode()  # shown back in days
 
 
+def test_the_policy_form_says_what_a_day_is_in_business_hours(admin_client):
+    # "2 days" in business hours is 48 open hours (six working days), not two working days.
+    page = admin_client.get(reverse("service_admin:policy_create")).content.decode()
+    assert "two days of 09:00-17:00 are 16 hours" in page
+
+
 def test_policy_form_errors_are_shown(admin_client):
     response = admin_client.post(
         reverse("service_admin:policy_create"),

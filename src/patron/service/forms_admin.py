@@ -73,7 +73,9 @@ class PolicyForm(StyledForm):
         initial=True,
         help_text=_(
             "On: only the opening hours of the ticket's team count (nights, weekends and "
-            "holidays do not). Off: the clock runs around the clock."
+            "holidays do not). Off: the clock runs around the clock. A day is 24 hours of "
+            "that clock: in business hours, give working days in hours (two days of "
+            "09:00-17:00 are 16 hours)."
         ),
     )
     position = forms.IntegerField(
