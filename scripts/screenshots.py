@@ -44,6 +44,12 @@ PAGES = {
     "at-risk": "/value/at-risk/",
     "segments": "/segments/",
     "admin-value": "/manage/value/",
+    "service": "/service/",
+    "service-kpis": "/service/kpis/",
+    "admin-service": "/manage/service/",
+    "surveys": "/feedback/",
+    "survey-results": "/feedback/results/",
+    "ideas": "/feedback/ideas/",
 }
 SIZES = {"desktop": (1366, 860), "phone": (390, 844)}
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]

@@ -287,3 +287,6 @@ PATRON_SLA_EVERY_MINUTES = int(os.environ.get("PATRON_SLA_EVERY_MINUTES", "5"))
 PATRON_SLA_AT_RISK_SHARE = float(os.environ.get("PATRON_SLA_AT_RISK_SHARE", "0.25"))
 # Public survey pages: answers per client address per hour before refusing (abuse).
 PATRON_SURVEY_RATE_LIMIT = int(os.environ.get("PATRON_SURVEY_RATE_LIMIT", "30"))
+# Reverse proxies whose X-Forwarded-For names the client (the rate limit counts clients,
+# not the proxy). Loopback by default: `patron serve` behind nginx or Caddy on this host.
+PATRON_TRUSTED_PROXIES = tuple(config.env_list("PATRON_TRUSTED_PROXIES", ["127.0.0.1", "::1"]))

@@ -169,7 +169,7 @@ def test_pages_need_a_sign_in(client, base):
 def test_the_navigation_has_a_value_item(client, agent):
     client.force_login(agent)
     html = page(client, "/")
-    assert 'href="/value/"' in html and "> Value</a>" in html
+    assert 'href="/value/"' in html and '<span class="nav-label">Value</span>' in html
     assert 'aria-current="page"' in page(client, "/value/").split("</nav>")[0]
 
 
