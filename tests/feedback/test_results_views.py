@@ -100,6 +100,14 @@ def test_filters_in_the_url_narrow_the_period(client, manager, survey):
     assert bad.status_code == 422
 
 
+def test_a_survey_without_responses_says_so_instead_of_an_empty_chart(client, manager):
+    quiet = SurveyFactory(name="Nobody answered")
+    client.force_login(manager)
+    body = client.get(reverse("feedback_results:survey", args=[quiet.pk])).content.decode()
+    assert 'data-testid="no-trend"' in body and 'data-chart="chart-trend"' not in body
+    assert 'data-testid="no-breakdown"' in body
+
+
 def test_unknown_survey_is_not_found(client, manager):
     client.force_login(manager)
     assert client.get(reverse("feedback_results:survey", args=[999999])).status_code == 404
