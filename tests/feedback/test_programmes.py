@@ -77,6 +77,7 @@ def test_customer_card_lazy_and_join(client, agent, north_customer, south_custom
     assert "After support" in body and "Too slow" in body and "Faster replies" in body
     # Survey name and date isolated: in RTL "1/12/2026" would be torn apart by the "·".
     assert "<bdi>After support</bdi>" in body
+    assert 'dir="auto">“Too slow”' in body
     assert 'data-testid="join-early-adopter"' in body
     joined = client.post(
         reverse("ideas:customer_programme", args=[north_customer.pk]),

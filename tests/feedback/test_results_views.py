@@ -86,6 +86,8 @@ def test_the_breakdown_is_named_by_its_label_and_verbatim_dates_are_isolated(
     assert page.context["breakdown_chart"]["label"].endswith(" by touchpoint")
     # Dates and survey names isolated, so an RTL page does not reorder "1/12/2026".
     assert "<bdi>" + survey.name + "</bdi>" in page.content.decode()
+    # A comment reads in its own direction (an English one in an Arabic page, and back).
+    assert 'dir="auto">Comment 0<' in page.content.decode()
 
 
 def test_filters_in_the_url_narrow_the_period(client, manager, survey):
