@@ -107,6 +107,7 @@ def test_a_survey_without_responses_says_so_instead_of_an_empty_chart(client, ma
     client.force_login(manager)
     body = client.get(reverse("feedback_results:survey", args=[quiet.pk])).content.decode()
     assert 'data-testid="no-trend"' in body and 'data-chart="chart-trend"' not in body
+    assert 'data-bs-target="#trend-table"' not in body  # no table to show either
     assert 'data-testid="no-breakdown"' in body
 
 
