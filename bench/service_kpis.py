@@ -34,6 +34,9 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument(
+        "--profile", action="store_true", help="time each statement (admin) and explain the slowest"
+    )
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="patron-bench-kpis-"))
     os.environ["PATRON_DATA_DIR"] = str(data_dir)
@@ -84,6 +87,9 @@ def main() -> None:
                 f"{data.overall.resolution.count:,} resolved, backlog "
                 f"{data.overall.backlog_total:,}"
             )
+    if args.profile:
+        for label, filters in periods.items():
+            profile(admin, filters, label)
     from django.test import Client
 
     client = Client()
@@ -100,6 +106,38 @@ def main() -> None:
         f"page /service/kpis/ (admin, 90 days): HTTP {response.status_code}, p50 "
         f"{statistics.median(timings):.0f} ms, p95 {_p95(timings):.0f} ms"
     )
+
+
+def profile(user, filters, label: str) -> None:
+    """Each statement of one call, timed with its rows fetched; the slowest explained."""
+    from django.db import connection
+
+    from patron.service import kpis
+
+    log: list[tuple[float, str, object]] = []
+
+    def timed(execute, sql, params, many, context):
+        started = time.perf_counter()
+        result = execute(sql, params, many, context)
+        cursor = context["cursor"]
+        rows = iter(cursor.fetchall())
+        log.append((time.perf_counter() - started, sql, params))
+        cursor.fetchall = lambda: list(rows)
+        cursor.fetchone = lambda: next(rows, None)
+        cursor.fetchmany = lambda size=100: [row for _, row in zip(range(size), rows, strict=False)]
+        return result
+
+    with connection.execute_wrapper(timed):
+        kpis.service_kpis(viewer=user, filters=filters, now=NOW)
+    print(f"profile, admin, {label}:")
+    for seconds, sql, _params in log:
+        print(f"  {seconds * 1000:7.0f} ms  {sql[:100]}")
+    seconds, sql, params = max(log, key=lambda entry: entry[0])
+    explain = "EXPLAIN ANALYZE " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN "
+    with connection.cursor() as cursor:
+        cursor.execute(explain + sql, params)
+        for row in cursor.fetchall()[:40]:
+            print("    ", " ".join(str(part) for part in row))
 
 
 def _p95(values: list[float]) -> float:

@@ -30,7 +30,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     Case,
     Count,
@@ -488,7 +488,17 @@ def _orders(viewer: User, filters: Filters) -> dict[tuple[str, int | None], int]
 
 def service_kpis(*, viewer: User, filters: Filters, now: dt.datetime | None = None) -> ServiceKpis:
     """Every KPI of the period for the tickets `viewer` may see (see the module)."""
-    now = now or timezone.now()
+    if connection.vendor != "postgresql":
+        return _service_kpis(viewer, filters, now or timezone.now())
+    # PostgreSQL would JIT-compile the grouped counts and the index walks (their cost
+    # estimates pass jit_above_cost): about 230 ms of compiling per statement, for
+    # statements that run in 10 to 100 ms. Off for this read only.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        return _service_kpis(viewer, filters, now or timezone.now())
+
+
+def _service_kpis(viewer: User, filters: Filters, now: dt.datetime) -> ServiceKpis:
     tickets = _tickets(viewer, filters)
     relevant = tickets.filter(_relevant(filters, now))
     counts = _counts(filters, now)
