@@ -301,7 +301,6 @@ def _counts(filters: Filters, now: dt.datetime) -> dict[str, Any]:
         | Q(resolved_at__gt=F("resolution_due_at"))
         | Q(resolved_at__isnull=True)
     )
-    active = Q(status__in=ACTIVE_STATUSES)
     counts: dict[str, Any] = {
         "created": Count("pk", filter=created),
         "complaints": Count("pk", filter=created & Q(type=TicketType.COMPLAINT)),
@@ -316,11 +315,19 @@ def _counts(filters: Filters, now: dt.datetime) -> dict[str, Any]:
         "resolution_due": Count("pk", filter=resolution_due),
         "resolution_missed": Count("pk", filter=resolution_due & Q(resolution_missed)),
     }
+    return counts
+
+
+def _backlog_counts(now: dt.datetime) -> dict[str, Any]:
+    """The backlog's age buckets, counted over the active tickets only (a statement of
+    their own: every other count is of the period's tickets, and the active ones of
+    long ago would only lengthen that pass)."""
+    counts: dict[str, Any] = {}
     for key, _label, low, high in BUCKETS:
         age = Q(created_at__lte=now - dt.timedelta(days=low))
         if high is not None:
             age &= Q(created_at__gt=now - dt.timedelta(days=high))
-        counts[f"backlog_{key}"] = Count("pk", filter=active & age)
+        counts[f"backlog_{key}"] = Count("pk", filter=age)
     return counts
 
 
@@ -330,26 +337,30 @@ def _relevant(filters: Filters, now: dt.datetime) -> Q:
     return (
         Q(created_at__gte=start, created_at__lt=end)
         | Q(resolved_at__gte=start, resolved_at__lt=end)
-        | Q(status__in=ACTIVE_STATUSES)
         | Q(first_response_due_at__gte=start, first_response_due_at__lt=end)
         | Q(resolution_due_at__gte=start, resolution_due_at__lt=end)
     )
 
 
 def _add(group: Group, row: dict[str, Any]) -> None:
-    """Add one row of conditional counts (a category, team and week) to `group`."""
-    group.created += row["created"] or 0
-    group.complaints += row["complaints"] or 0
-    group.resolved += row["resolved"] or 0
-    group.first_contact += row["first_contact"] or 0
-    group.first_response.count += row["answered"] or 0
-    group.resolution.count += row["resolved_any"] or 0
-    due = (row["first_due"] or 0) + (row["resolution_due"] or 0)
-    missed = (row["first_missed"] or 0) + (row["resolution_missed"] or 0)
+    """Add one row of conditional counts (a category, team and week; or a category and
+    team's backlog) to `group`."""
+
+    def n(name: str) -> int:
+        return row.get(name) or 0
+
+    group.created += n("created")
+    group.complaints += n("complaints")
+    group.resolved += n("resolved")
+    group.first_contact += n("first_contact")
+    group.first_response.count += n("answered")
+    group.resolution.count += n("resolved_any")
+    due = n("first_due") + n("resolution_due")
+    missed = n("first_missed") + n("resolution_missed")
     group.deadlines += due
     group.deadlines_met += due - missed
     for key, *_rest in BUCKETS:
-        group.backlog[key] += row[f"backlog_{key}"] or 0
+        group.backlog[key] += n(f"backlog_{key}")
 
 
 # The median and the 90th percentile: the value at the fractional position (n - 1) * p
@@ -514,6 +525,12 @@ def _service_kpis(viewer: User, filters: Filters, now: dt.datetime) -> ServiceKp
         .annotate(**counts)
     )
     rows = _read(grouped, scan=sees_everything(viewer))
+    backlog = (
+        tickets.filter(status__in=ACTIVE_STATUSES)
+        .values("category_id", "team_id")
+        .annotate(**_backlog_counts(now))
+    )
+    rows += list(backlog)
     categories = dict(TicketCategory.objects.values_list("pk", "name"))
     teams = dict(Team.objects.values_list("pk", "name"))
     overall = Group(key=None, label=_("All tickets"))
@@ -530,7 +547,7 @@ def _service_kpis(viewer: User, filters: Filters, now: dt.datetime) -> ServiceKp
         if key not in by_team:
             by_team[key] = Group(key=key, label=teams.get(key, _("No team")))
         _add(by_team[key], row)
-        if row["week"] is not None:
+        if row.get("week") is not None:
             weekly_complaints[row["week"]] += row["complaints"] or 0
 
     orders = _orders(viewer, filters)
