@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from patron.accounts.models import Role
 from patron.analytics.models import CustomerMetrics, Signal
 from patron.core.models import AuditEntry
 from patron.interactions.models import Task
@@ -56,6 +57,21 @@ def test_most_valuable_without_owner_gets_the_agent_as_caretaker(agent, north):
     assert window.ticket == ticket and window.caretaker == agent
     assert window.closes_at - window.opened_at == dt.timedelta(days=30)
     assert window.is_open()
+
+
+@pytest.mark.django_db
+def test_an_owner_who_left_is_replaced_by_the_agent_as_caretaker(agent, north):
+    gone = UserFactory(role=Role.AGENT, teams=[north], is_active=False)
+    customer = CustomerFactory(team=north, owner=gone)
+    figures(customer, tier="most_valuable", abc="A")
+
+    complain(agent, customer)
+
+    customer.refresh_from_db()
+    assert customer.owner == agent
+    window = WinBackWindow.objects.get(customer=customer)
+    assert window.caretaker == agent
+    assert Signal.objects.get(customer=customer, kind=Signal.Kind.COMPLAINT).task.assignee == agent
 
 
 @pytest.mark.django_db

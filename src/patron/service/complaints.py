@@ -57,10 +57,11 @@ def valuable_figures(customer: Customer) -> dict[str, Any] | None:
 
 
 def _set_customer_owner(customer: Customer, caretaker: Any, actor: Any) -> bool:
-    """The caretaker as the customer's owner, only if they still have none (a direct
-    update: the ticket's actor may be the system or someone who may not edit customers),
-    with an audit entry saying why."""
-    changed = Customer.objects.filter(pk=customer.pk, owner__isnull=True).update(
+    """The caretaker as the customer's owner, only if the owner is still the one that
+    could not act (a direct update: the ticket's actor may be the system or someone who
+    may not edit customers), with an audit entry saying why."""
+    previous = customer.owner_id
+    changed = Customer.objects.filter(pk=customer.pk, owner_id=previous).update(
         owner=caretaker, version=F("version") + 1, updated_at=timezone.now()
     )
     if not changed:
@@ -72,7 +73,7 @@ def _set_customer_owner(customer: Customer, caretaker: Any, actor: Any) -> bool:
         AuditEntry.Action.UPDATE,
         customer,
         [
-            {"field": "owner", "old": None, "new": caretaker.pk},
+            {"field": "owner", "old": previous, "new": caretaker.pk},
             {"field": "reason", "old": None, "new": "caretaker of a valuable complainer"},
         ],
     )
@@ -80,7 +81,8 @@ def _set_customer_owner(customer: Customer, caretaker: Any, actor: Any) -> bool:
 
 
 def _set_ticket_owner(ticket: Ticket, caretaker: Any, actor: Any) -> None:
-    Ticket.objects.filter(pk=ticket.pk, owner__isnull=True).update(
+    previous = ticket.owner_id
+    Ticket.objects.filter(pk=ticket.pk, owner_id=previous).update(
         owner=caretaker, version=F("version") + 1
     )
     ticket.owner = caretaker
@@ -89,17 +91,20 @@ def _set_ticket_owner(ticket: Ticket, caretaker: Any, actor: Any) -> None:
         actor,
         AuditEntry.Action.UPDATE,
         ticket,
-        [{"field": "owner", "old": None, "new": caretaker.pk}],
+        [{"field": "owner", "old": previous, "new": caretaker.pk}],
     )
 
 
+def _can_care(user: Any) -> bool:
+    """A caretaker acts: an active user who may write (not a viewer, not someone gone)."""
+    return user is not None and user.is_active and user.role != "viewer"
+
+
 def _caretaker_for(customer: Customer, ticket: Ticket) -> Any:
-    if customer.owner_id is not None:
-        return customer.owner
-    if ticket.owner_id is not None:
-        return ticket.owner
-    if ticket.team_id is not None and ticket.team.manager_id is not None:
-        return ticket.team.manager
+    team_manager = ticket.team.manager if ticket.team_id is not None else None
+    for candidate in (customer.owner, ticket.owner, team_manager):
+        if _can_care(candidate):
+            return candidate
     return None
 
 
@@ -123,9 +128,10 @@ def open_window(
         return None
     caretaker = _caretaker_for(customer, ticket)
     if caretaker is not None:
-        if customer.owner_id is None:
+        # No owner, or one who can no longer act (deactivated, a viewer): the caretaker.
+        if not _can_care(customer.owner):
             _set_customer_owner(customer, caretaker, actor)
-        if ticket.owner_id is None:
+        if not _can_care(ticket.owner):
             _set_ticket_owner(ticket, caretaker, actor)
     else:
         log.warning("valuable complainer %s has no caretaker: no owner, no manager", customer.pk)
