@@ -120,6 +120,9 @@ def profile(user, filters, label: str) -> None:
         started = time.perf_counter()
         result = execute(sql, params, many, context)
         cursor = context["cursor"]
+        if cursor.description is None:  # SET, SAVEPOINT: no rows
+            log.append((time.perf_counter() - started, sql, params))
+            return result
         rows = iter(cursor.fetchall())
         log.append((time.perf_counter() - started, sql, params))
         cursor.fetchall = lambda: list(rows)
