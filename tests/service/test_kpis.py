@@ -270,4 +270,5 @@ def test_the_number_of_statements_does_not_grow_with_the_tickets(manager, north_
     # between 19 and 20 = 19.5; p90 at 36.9: 35 + 0.9 = 35.9. The same few statements.
     assert data.overall.resolution == kpis.Durations(42, 19.5, 35.9)
     assert data.by_team[0].resolution.count + data.by_team[1].resolution.count == 42
-    assert many == few <= 10
+    # 8 on SQLite; PostgreSQL adds a savepoint, its release and SET LOCAL jit.
+    assert many == few <= 11
