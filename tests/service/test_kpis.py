@@ -272,3 +272,14 @@ def test_the_number_of_statements_does_not_grow_with_the_tickets(manager, north_
     assert data.by_team[0].resolution.count + data.by_team[1].resolution.count == 42
     # 8 on SQLite; PostgreSQL adds a savepoint, its release and SET LOCAL jit.
     assert many == few <= 11
+
+
+@pytest.mark.django_db
+def test_a_deactivated_user_sees_no_numbers(agent, north_c):
+    ticket(north_c, JUNE + dt.timedelta(days=1), resolved=JUNE + dt.timedelta(days=2))
+    assert read(agent).overall.resolution.count == 1
+    agent.is_active = False
+    agent.save()
+    data = read(agent)
+    assert data.overall.resolution == kpis.Durations(0, None, None)
+    assert data.overall.orders == 0 and len(data.weeks) == 2

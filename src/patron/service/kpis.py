@@ -451,6 +451,8 @@ def _orders(viewer: User, filters: Filters) -> dict[tuple[str, int | None], int]
     customers = visible_to(viewer, Customer.objects.all())
     if filters.team is not None:
         customers = customers.filter(team_id=filters.team)
+    if customers.query.is_empty():  # a viewer who may see nothing
+        return defaultdict(int)
     customer_sql, customer_params = (
         customers.order_by().values_list("id", "team_id").query.sql_with_params()
     )
@@ -652,6 +654,8 @@ def _read(rows: QuerySet[Ticket], *, scan: bool) -> list[dict[str, Any]]:
     order rather than through an index (the planner picks the category index, whose
     order suits the GROUP BY, and then looks every ticket up: slower than the scan when
     most of the table counts, as for a viewer who sees everything)."""
+    if rows.query.is_empty():  # a viewer who may see nothing
+        return []
     sql, params = rows.query.sql_with_params()
     if scan and connection.vendor == "sqlite":
         table = f'FROM "{Ticket._meta.db_table}"'
@@ -675,8 +679,8 @@ def _in_week(rows: QuerySet[Ticket], number: int, filters: Filters) -> QuerySet[
 def _counts_of(querysets: list[QuerySet[Ticket]], index: str) -> list[int]:
     """How many rows each queryset has, in one statement (a range count each, from the
     covering `index` on SQLite)."""
-    if not querysets:
-        return []
+    if not querysets or querysets[0].query.is_empty():
+        return [0] * len(querysets)
     parts, params = [], []
     for rows in querysets:
         sql, part_params = rows.values("pk").query.sql_with_params()
