@@ -223,9 +223,9 @@ def test_the_nav_has_my_day_first_after_the_dashboard(client, agent):
     client.force_login(agent)
     page = client.get("/my-day/").content.decode()
     nav = page.split('aria-label="Main"')[1].split("</ul>")[0]
-    labels = re.findall(r"</i> ([^<]+)</a>", nav)
+    labels = re.findall(r'<span class="nav-label">([^<]+)</span></a>', nav)
     assert labels[:3] == ["Dashboard", "My day", "Customers"]
-    assert 'href="/my-day/" aria-current="page"' in nav
+    assert 'href="/my-day/" title="My day" aria-current="page"' in nav
 
 
 def test_my_day_needs_a_sign_in(client):
