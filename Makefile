@@ -23,7 +23,7 @@ run: install
 	@echo ""
 	@PATRON_HTTPS=$${PATRON_HTTPS:-0} exec $(PY) -m patron serve --host $(HOST) --port $(PORT)
 
-## make test: install (Python packages, chromium, gettext) and run the whole suite on
+## make test: install (Python packages, chromium, gettext, openssl) and run the whole suite on
 ## SQLite, then on a throwaway PostgreSQL cluster; lint first.
 test: install-test system-deps lint test-sqlite test-postgres
 
@@ -49,6 +49,7 @@ system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v xgettext >/dev/null || missing="$$missing gettext"; \
+	command -v openssl >/dev/null || missing="$$missing openssl"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
