@@ -14,7 +14,7 @@ from patron.core.models import AuditEntry
 from patron.interactions.models import Task
 from patron.service import complaints
 from patron.service.models import TicketType, WinBackWindow
-from patron.service.services import ticket_create, ticket_resolve
+from patron.service.services import ticket_create, ticket_resolve, ticket_update
 from tests.factories import CustomerFactory, UserFactory
 
 
@@ -143,6 +143,27 @@ def test_a_valuable_customer_asking_something_is_no_complaint(agent, north, kind
 
     assert not Signal.objects.filter(customer=customer).exists()
     assert not WinBackWindow.objects.filter(customer=customer).exists()
+
+
+@pytest.mark.django_db
+def test_a_question_recognised_as_a_complaint_opens_the_window(agent, north):
+    customer = CustomerFactory(team=north, owner=None)
+    figures(customer, tier="most_valuable", abc="A")
+    ticket = ticket_create(actor=agent, customer=customer, subject="Where is my order?")
+    assert not WinBackWindow.objects.filter(customer=customer).exists()
+
+    ticket_update(actor=agent, ticket=ticket, version=ticket.version, type=TicketType.COMPLAINT)
+
+    window = WinBackWindow.objects.get(customer=customer)
+    assert window.ticket == ticket and window.caretaker == agent
+    assert Signal.objects.filter(customer=customer, kind=Signal.Kind.COMPLAINT).exists()
+    # Back to a question and again a complaint: still one window, one signal.
+    ticket.refresh_from_db()
+    ticket_update(actor=agent, ticket=ticket, version=ticket.version, type=TicketType.QUESTION)
+    ticket.refresh_from_db()
+    ticket_update(actor=agent, ticket=ticket, version=ticket.version, type=TicketType.COMPLAINT)
+    assert WinBackWindow.objects.filter(customer=customer).count() == 1
+    assert Signal.objects.filter(customer=customer, kind=Signal.Kind.COMPLAINT).count() == 1
 
 
 @pytest.mark.django_db

@@ -189,6 +189,13 @@ def _on_created(sender: Any, ticket: Ticket, actor: Any = None, **kwargs: Any) -
     open_window(ticket, actor=actor)
 
 
+@receiver(events.ticket_retyped, dispatch_uid="service.complaints.retyped")
+def _on_retyped(sender: Any, ticket: Ticket, actor: Any = None, **kwargs: Any) -> None:
+    # A question or request recognised as a complaint while it is still being dealt with.
+    if ticket.is_active:
+        open_window(ticket, actor=actor)
+
+
 @receiver(events.ticket_resolved, dispatch_uid="service.complaints.resolved")
 def _on_resolved(sender: Any, ticket: Ticket, **kwargs: Any) -> None:
     if ticket.type == TicketType.COMPLAINT:

@@ -11,6 +11,8 @@ system acted: inbound mail, a survey answer, a job) as keyword arguments.
 - `ticket_resolved`: the ticket moved to resolved (`first_contact_resolution` is set).
 - `ticket_closed`: the ticket moved to closed.
 - `ticket_reopened`: a resolved or closed ticket was reopened.
+- `ticket_retyped`: an agent changed the ticket's type (`previous` is the old type), e.g.
+  a question recognised as a complaint: a valuable complainer is looked after then too.
 """
 
 from __future__ import annotations
@@ -22,3 +24,4 @@ ticket_replied = Signal()
 ticket_resolved = Signal()
 ticket_closed = Signal()
 ticket_reopened = Signal()
+ticket_retyped = Signal()

@@ -520,6 +520,10 @@ def ticket_update(
         _save(ticket, actor, before)
         if ticket.owner_id != before["owner"]:
             _notify_assigned(ticket, actor)
+        if after["type"] != before["type"]:
+            events.ticket_retyped.send(
+                sender=Ticket, ticket=ticket, actor=actor, previous=before["type"]
+            )
     return ticket
 
 
