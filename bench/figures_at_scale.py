@@ -20,7 +20,6 @@ import argparse
 import datetime as dt
 import os
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -340,38 +339,20 @@ def measure(repeat: int) -> None:
     from django.db import connection
     from django.test import Client
 
+    from bench.timing import HEADER, time_request
     from patron.accounts.models import User
     from patron.accounts.services import token_create
     from patron.customers.models import Customer
 
     print(f"database: {connection.vendor}, customers: {Customer.objects.count():,}")
-    print(f"{'':8} {'request':36} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8}")
+    print(f"{'':8} {HEADER}")
     for who in ("admin@example.com", "manager@example.com", "agent0@example.com"):
         user = User.objects.get(email=who)
         client = Client()
         client.force_login(user)
         token = token_create(actor=None, user=user, name="bench")[1]
         for label, path, headers in requests(token):
-            response = client.get(path, **headers)  # warm-up
-            if response.status_code != 200:
-                print(f"{user.role:8} {label:36} HTTP {response.status_code}")
-                continue
-            queries: list[str] = []
-
-            def count(execute, sql, params, many, context, queries=queries):
-                queries.append(sql)
-                return execute(sql, params, many, context)
-
-            with connection.execute_wrapper(count):
-                client.get(path, **headers)
-            timings = []
-            for _ in range(repeat):
-                start = time.perf_counter()
-                client.get(path, **headers)
-                timings.append((time.perf_counter() - start) * 1000)
-            p95 = statistics.quantiles(timings, n=20)[-1] if len(timings) > 1 else timings[0]
-            median = statistics.median(timings)
-            print(f"{user.role:8} {label:36} {median:8.1f} {p95:8.1f} {len(queries):8}")
+            print(f"{user.role:8} {time_request(client, path, headers, repeat).row(label)}")
 
 
 def main() -> None:

@@ -20,7 +20,6 @@ import argparse
 import datetime as dt
 import os
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -235,6 +234,7 @@ def measure(repeat: int) -> None:
     from django.db import connection
     from django.test import Client
 
+    from bench.timing import HEADER, time_request
     from patron.accounts.models import User
     from patron.accounts.services import token_create
     from patron.feedback.models import Response, Survey
@@ -244,32 +244,13 @@ def measure(repeat: int) -> None:
         f"database: {connection.vendor}, responses: {Response.objects.count():,}, "
         f"of the survey measured: {Response.objects.filter(survey=survey).count():,}"
     )
-    print(f"{'request':36} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8}")
+    print(HEADER)
     user = User.objects.get(email="manager@example.com")
     client = Client()
     client.force_login(user)
     token = token_create(actor=None, user=user, name="bench")[1]
     for label, path, headers in requests(survey.pk, token):
-        response = client.get(path, **headers)  # warm-up
-        if response.status_code != 200:
-            print(f"{label:36} HTTP {response.status_code}")
-            continue
-        queries: list[str] = []
-
-        def count(execute, sql, params, many, context, queries=queries):
-            queries.append(sql)
-            return execute(sql, params, many, context)
-
-        with connection.execute_wrapper(count):
-            client.get(path, **headers)
-        timings = []
-        for _ in range(repeat):
-            start = time.perf_counter()
-            client.get(path, **headers)
-            timings.append((time.perf_counter() - start) * 1000)
-        p95 = statistics.quantiles(timings, n=20)[-1] if len(timings) > 1 else timings[0]
-        median = statistics.median(timings)
-        print(f"{label:36} {median:8.1f} {p95:8.1f} {len(queries):8}")
+        print(time_request(client, path, headers, repeat).row(label))
 
 
 def main() -> None:

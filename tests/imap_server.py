@@ -354,7 +354,7 @@ def imap_tls_server(request, settings, tmp_path, monkeypatch):
     """The server over TLS (STARTTLS with PATRON_IMAP_SSL off, IMAPS with it on), with a
     certificate the client trusts through SSL_CERT_FILE, as a private CA would be."""
     if shutil.which("openssl") is None:
-        pytest.skip("the openssl tool is needed to make a test certificate")
+        pytest.fail("the openssl tool makes the test certificate: `make test` installs it")
     certificate = make_certificate(tmp_path)
     monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
     server = ImapServer(tls=request.param, certificate=certificate).start()
