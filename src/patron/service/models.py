@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from patron.accounts.models import validate_time_zone
 from patron.core.models import OwnedModel, TimeStampedModel
-from patron.interactions.models import Channel
+from patron.interactions.models import Channel, Task
 from patron.service.sql import kpi_indexes
 
 
@@ -45,11 +45,8 @@ class TicketType(models.TextChoices):
     INCIDENT = "incident", _("Incident")
 
 
-class TicketPriority(models.IntegerChoices):
-    LOW = 1, _("Low")
-    NORMAL = 2, _("Normal")
-    HIGH = 3, _("High")
-    URGENT = 4, _("Urgent")
+# The same four priorities as tasks, so that tickets and tasks sort and read alike.
+TicketPriority = Task.Priority
 
 
 class TicketStatus(models.TextChoices):
